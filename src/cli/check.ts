@@ -1,0 +1,43 @@
+/** @file `seqc check FILE...`: parse and check model files, printing located diagnostics. */
+import { readFileSync } from 'node:fs';
+import { parseOverrides } from '../compiler/check/dims.js';
+import { renderDiagnostic } from '../compiler/diagnostics.js';
+import { checkSource, hasErrors, type FrontendResult } from '../compiler/frontend.js';
+import { Exit, UsageError, type Terminal } from './io.js';
+
+/** Reads a model file, turning I/O problems into usage errors. */
+export function readModelFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `cannot read '${path}': no such file` : code === 'EISDIR' ? `'${path}' is a directory, not a model file` : `cannot read '${path}': ${(e as Error).message}`);
+  }
+}
+
+/** Loads and checks one file; prints its diagnostics. */
+export function frontend(path: string, sets: readonly string[], term: Terminal): FrontendResult {
+  const r = checkSource(path, readModelFile(path), parseOverrides(sets));
+  for (const d of r.diagnostics) term.err(renderDiagnostic(r.source, d) + '\n');
+  return r;
+}
+
+/** Runs `seqc check`; returns the exit code. */
+export function runCheck(files: readonly string[], opts: { set?: string[]; quiet?: boolean }, term: Terminal): number {
+  let failed = 0;
+  for (const f of files) {
+    const r = frontend(f, opts.set ?? [], term);
+    if (hasErrors(r.diagnostics) || !r.model) {
+      const n = r.diagnostics.filter((d) => d.severity === 'error').length;
+      term.err(`${f}: ${n} error${n === 1 ? '' : 's'}`);
+      failed++;
+      continue;
+    }
+    if (opts.quiet) continue;
+    const m = r.model;
+    const nParams = m.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+    term.out(`${f}: ok: model ${m.name}, ${m.vars.size} variables, ${m.nets.size} nets, ${nParams.toLocaleString('en-US')} parameters`);
+    if (r.needsDefaultGuide) term.out(`  note: ${m.name} has no guide; the default structured guide will be used (see docs/language.md, "Default guide")`);
+  }
+  return failed ? Exit.modelErrors : Exit.ok;
+}

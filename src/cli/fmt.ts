@@ -1,0 +1,38 @@
+/** @file `seqc fmt FILE...`: rewrite model files in canonical form (`--check` only reports). */
+import { writeFileSync, renameSync } from 'node:fs';
+import { renderDiagnostic } from '../compiler/diagnostics.js';
+import { format } from '../compiler/format.js';
+import { parse } from '../compiler/parse.js';
+import { SourceFile } from '../compiler/source.js';
+import { readModelFile } from './check.js';
+import { Exit, type Terminal } from './io.js';
+
+/** Runs `seqc fmt`; returns the exit code. */
+export function runFmt(files: readonly string[], opts: { check?: boolean; stdout?: boolean }, term: Terminal): number {
+  let bad = 0;
+  let unformatted = 0;
+  for (const f of files) {
+    const text = readModelFile(f);
+    const parsed = parse(text);
+    if (!parsed.ok) {
+      const src = new SourceFile(f, text);
+      for (const d of parsed.diagnostics) term.err(renderDiagnostic(src, d) + '\n');
+      bad++;
+      continue;
+    }
+    const formatted = format(parsed.program, text);
+    if (opts.stdout) term.out(formatted.replace(/\n$/, ''));
+    else if (opts.check) {
+      if (formatted !== text) {
+        term.err(`${f}: not formatted (run \`seqc fmt ${f}\`)`);
+        unformatted++;
+      }
+    } else if (formatted !== text) {
+      const tmp = `${f}.fmt-${process.pid}.tmp`;
+      writeFileSync(tmp, formatted);
+      renameSync(tmp, f);
+      term.out(`formatted ${f}`);
+    }
+  }
+  return bad || unformatted ? Exit.modelErrors : Exit.ok;
+}

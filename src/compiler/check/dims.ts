@@ -1,0 +1,103 @@
+/** @file Hyperparameters (with `--set` overrides) and compile-time evaluation of dimension expressions. */
+import type * as A from '../ast.js';
+import type { Diagnostic } from '../diagnostics.js';
+import { badDimension, closest, nonConstantDimension, unknownName } from '../errors.js';
+
+/** A parsed `--set name=value` override. */
+export interface Override {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** Why an override was rejected; a usage error (exit 2), not a model error. */
+export class OverrideError extends Error {}
+
+/** Parses `name=value` strings from the command line. */
+export function parseOverrides(items: readonly string[]): Override[] {
+  return items.map((s) => {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*$/.exec(s);
+    if (!m) throw new OverrideError(`--set expects name=value, got '${s}'`);
+    return { name: m[1]!, value: m[2]! };
+  });
+}
+
+/**
+ * Resolves hyperparameter values: defaults from the model header, then overrides.
+ * Integer hyperparameters (written without a decimal point) only accept integers.
+ */
+export function resolveHyper(model: A.Model, overrides: readonly Override[]): Map<string, number> {
+  const values = new Map<string, number>();
+  const isInt = new Map<string, boolean>();
+  for (const h of model.hyperParams) {
+    if (!values.has(h.name.name)) {
+      values.set(h.name.name, h.value);
+      isInt.set(h.name.name, h.isInteger);
+    }
+  }
+  for (const o of overrides) {
+    if (!values.has(o.name)) {
+      const near = closest(o.name, values.keys());
+      const known = [...values.keys()].join(', ') || 'none';
+      throw new OverrideError(`--set: model ${model.name.name} has no hyperparameter '${o.name}'` +
+        (near ? ` (did you mean '${near}'?)` : '') + `; it has: ${known}`);
+    }
+    const v = Number(o.value);
+    if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(o.value) || !Number.isFinite(v)) {
+      throw new OverrideError(`--set ${o.name}=${o.value}: the value must be a number`);
+    }
+    if (isInt.get(o.name) && !Number.isInteger(v)) {
+      throw new OverrideError(`--set ${o.name}=${o.value}: ${o.name} is an integer hyperparameter (default ${values.get(o.name)}); give a whole number`);
+    }
+    values.set(o.name, v);
+  }
+  return values;
+}
+
+/** Evaluates a constant expression over numbers and hyperparameters; null after reporting an error. */
+export function evalConst(e: A.Expr, hyper: ReadonlyMap<string, number>, diags: Diagnostic[]): number | null {
+  switch (e.kind) {
+    case 'num': return e.value;
+    case 'name': {
+      const v = hyper.get(e.name);
+      if (v === undefined) {
+        if (closest(e.name, hyper.keys())) diags.push(unknownName(e.span, e.name, 'hyperparameter', hyper.keys()));
+        else diags.push(nonConstantDimension(e.span));
+        return null;
+      }
+      return v;
+    }
+    case 'paren': return evalConst(e.inner, hyper, diags);
+    case 'neg': {
+      const v = evalConst(e.operand, hyper, diags);
+      return v === null ? null : -v;
+    }
+    case 'binary': {
+      const a = evalConst(e.left, hyper, diags);
+      const b = evalConst(e.right, hyper, diags);
+      if (a === null || b === null) return null;
+      switch (e.op) {
+        case '+': return a + b;
+        case '-': return a - b;
+        case '*': return a * b;
+        case '/': return a / b;
+      }
+      break;
+    }
+    default:
+      diags.push(nonConstantDimension(e.span));
+      return null;
+  }
+  return null;
+}
+
+/** Evaluates a dimension: a positive integer, or null after reporting why not. */
+export function evalDim(e: A.Expr, hyper: ReadonlyMap<string, number>, diags: Diagnostic[]): number | null {
+  const v = evalConst(e, hyper, diags);
+  if (v === null) return null;
+  if (!Number.isFinite(v) || !Number.isInteger(v) || v <= 0) {
+    const why = !Number.isInteger(v) ? 'a division here does not come out even' : 'sizes must be at least 1';
+    diags.push(badDimension(e.span, v, why));
+    return null;
+  }
+  return v;
+}

@@ -1,0 +1,189 @@
+/**
+ * @file Distribution checking: parameter widths against the variable's width, element types,
+ * and desugaring of `Family.head(v, n)` into explicit affine layers with stable parameter names.
+ */
+import type * as A from '../ast.js';
+import { isNamed } from '../ast.js';
+import type { CDist, CExpr, Family, ParamInfo, VarInfo } from '../checked.js';
+import type { Diagnostic } from '../diagnostics.js';
+import * as E from '../errors.js';
+import { evalConst } from './dims.js';
+import type { ExprChecker, ExprContext } from './exprs.js';
+import { familyNames } from './scope.js';
+
+/** Smallest scale a head produces: softplus(a) + MIN_SCALE keeps log-densities finite. */
+export const MIN_SCALE = 1e-4;
+
+interface FamilySpec {
+  readonly params: readonly string[];
+  readonly elem: 'real' | 'binary';
+  /** Width each parameter must have, given the variable width n and components k. */
+  readonly widths: (n: number, k: number) => readonly (readonly number[])[];
+  readonly mixture: boolean;
+}
+
+const specs: Record<Family, FamilySpec> = {
+  Normal: { params: ['loc', 'scale'], elem: 'real', widths: (n) => [[n, 1], [n, 1]], mixture: false },
+  Laplace: { params: ['loc', 'scale'], elem: 'real', widths: (n) => [[n, 1], [n, 1]], mixture: false },
+  Bernoulli: { params: ['logits'], elem: 'binary', widths: (n) => [[n, 1]], mixture: false },
+  MixtureNormal: { params: ['logits', 'locs', 'scales'], elem: 'real', widths: (n, k) => [[k], [k * n], [k * n]], mixture: true },
+  BivariateNormalMixture: { params: ['logits', 'locs', 'scales', 'corr'], elem: 'real', widths: (_n, k) => [[k], [2 * k], [2 * k], [k]], mixture: true },
+};
+
+/** Families whose samples are reparameterizable (usable in a guide). */
+export const reparameterizable: readonly Family[] = ['Normal', 'Laplace'];
+
+/** What the statement draws, for messages and the head's parameter prefix. */
+export interface DistSite {
+  readonly target: VarInfo;
+  /** e.g. `prior`, `emission`, `guide`, `aux`. */
+  readonly section: string;
+  readonly ctx: ExprContext;
+}
+
+/** Checks a distribution for a target variable; records head parameters into `params`. */
+export function checkDist(d: A.Dist, site: DistSite, ex: ExprChecker, hyper: ReadonlyMap<string, number>,
+  diags: Diagnostic[], params: ParamInfo[]): CDist | null {
+  const fam = d.family.name;
+  if (!(familyNames as readonly string[]).includes(fam)) {
+    diags.push(E.unknownName(d.family.span, fam, 'distribution', familyNames));
+    return null;
+  }
+  const family = fam as Family;
+  const spec = specs[family];
+  const t = site.target;
+  if (spec.elem !== t.elem) {
+    const want = t.elem === 'binary' ? 'Bernoulli' : 'Normal, Laplace, MixtureNormal or BivariateNormalMixture';
+    diags.push(E.distNotAllowed(d.family.span, family, `${t.name} is ${t.elem}[${t.width}]`, `use ${want}`));
+    return null;
+  }
+  if (family === 'BivariateNormalMixture' && t.width !== 2) {
+    diags.push(E.distNotAllowed(d.family.span, family, `it is a distribution over 2-d points and ${t.name} has width ${t.width}`));
+    return null;
+  }
+  if (d.method && d.method.name !== 'head') {
+    diags.push(E.unknownName(d.method.span, d.method.name, `method of ${family}`, ['head']));
+    return null;
+  }
+  return d.method ? head(d, family, spec, site, ex, hyper, diags, params) : direct(d, family, spec, site, ex, diags);
+}
+
+function direct(d: A.Dist, family: Family, spec: FamilySpec, site: DistSite, ex: ExprChecker,
+  diags: Diagnostic[]): CDist | null {
+  const bound = bindArgs(d, family, spec.params, diags);
+  if (!bound) return null;
+  const checked: Record<string, CExpr> = {};
+  let ok = true;
+  for (const p of spec.params) {
+    const c = ex.check(bound.get(p)!, site.ctx);
+    if (c) checked[p] = c;
+    else ok = false;
+  }
+  if (!ok) return null;
+  const k = spec.mixture ? checked['logits']!.width : 1;
+  const n = site.target.width;
+  const widths = spec.widths(n, k);
+  for (let i = 0; i < spec.params.length; i++) {
+    const p = spec.params[i]!;
+    const allowed = widths[i]!;
+    if (!allowed.includes(checked[p]!.width)) {
+      const expect = allowed.length === 2 ? `${allowed[0]} (or 1, broadcast)` : `${allowed[0]}`;
+      const why = spec.mixture ? `${site.target.name}[t] : ${site.target.elem}[${n}] with ${k} components` : `${site.target.name}[t] : ${site.target.elem}[${n}]`;
+      diags.push(E.distParamWidth(bound.get(p)!.span, family, p, expect, checked[p]!.width, why));
+      ok = false;
+    }
+  }
+  return ok ? { family, params: checked, components: spec.mixture ? k : null, width: n, span: d.span } : null;
+}
+
+/** Matches positional and named arguments to parameter names. */
+function bindArgs(d: A.Dist, family: string, names: readonly string[], diags: Diagnostic[]): Map<string, A.Expr> | null {
+  const out = new Map<string, A.Expr>();
+  let pos = 0;
+  let ok = true;
+  for (const a of d.args) {
+    if (isNamed(a)) {
+      if (!names.includes(a.name.name)) {
+        diags.push(E.badOption(a.name.span, `${family} has no parameter \`${a.name.name}\``,
+          `its parameters are ${names.join(', ')}` + (E.closest(a.name.name, names) ? `; did you mean \`${E.closest(a.name.name, names)}\`?` : '')));
+        ok = false;
+      } else out.set(a.name.name, a.value);
+    } else {
+      const p = names[pos++];
+      if (p !== undefined) out.set(p, a);
+    }
+  }
+  if (ok && (pos > names.length || names.some((n) => !out.has(n)))) {
+    diags.push(E.arity(d.span, family, `${names.length} parameter${names.length > 1 ? 's' : ''} (${names.join(', ')})`, d.args.length));
+    return null;
+  }
+  return ok ? out : null;
+}
+
+/** `Family.head(v [, n] [, k = K])`: affine layers from v to every parameter. */
+function head(d: A.Dist, family: Family, spec: FamilySpec, site: DistSite, ex: ExprChecker,
+  hyper: ReadonlyMap<string, number>, diags: Diagnostic[], params: ParamInfo[]): CDist | null {
+  const pos = d.args.filter((a): a is A.Expr => !isNamed(a));
+  const named = new Map(d.args.filter(isNamed).map((a) => [a.name.name, a] as const));
+  const n = site.target.width;
+  let ok = true;
+  for (const [name, a] of named) {
+    if (name !== 'k' || !spec.mixture) {
+      diags.push(E.badOption(a.name.span, `${family}.head has no option \`${name}\``, spec.mixture ? 'its options are k (components)' : undefined));
+      ok = false;
+    }
+  }
+  const maxPos = spec.mixture ? 3 : 2;
+  if (pos.length < 1 || pos.length > maxPos) {
+    diags.push(E.arity(d.span, `${family}.head`, spec.mixture ? '(input, size, k = components)' : '(input, size)', d.args.length));
+    return null;
+  }
+  const input = ex.check(pos[0]!, site.ctx);
+  let size = n;
+  if (pos[1]) {
+    const v = evalConst(pos[1], hyper, diags);
+    if (v === null) return null;
+    if (v !== n) {
+      diags.push(E.distParamWidth(pos[1].span, `${family}.head`, 'size', String(n), v, `${site.target.name}[t] : ${site.target.elem}[${n}]`));
+      ok = false;
+    }
+    size = v;
+  }
+  let k = 1;
+  if (spec.mixture) {
+    const kExpr = named.get('k')?.value ?? pos[2];
+    if (!kExpr) {
+      diags.push(E.badOption(d.span, `${family}.head needs the number of components`, `add \`k = 10\``));
+      return null;
+    }
+    const v = evalConst(kExpr, hyper, diags);
+    if (v === null) return null;
+    if (!Number.isInteger(v) || v < 1) {
+      diags.push(E.badDimension(kExpr.span, v, 'the number of components must be a positive integer'));
+      return null;
+    }
+    k = v;
+  }
+  if (!input || !ok) return null;
+  const prefix = `${site.section}.${site.target.name}`;
+  const widths = spec.widths(size, k);
+  const out: Record<string, CExpr> = {};
+  spec.params.forEach((p, i) => {
+    const w = widths[i]![0]!;
+    params.push({ name: `${prefix}.${p}.weight`, shape: [input.width, w], init: { kind: 'uniform', bound: 1 / Math.sqrt(input.width) } });
+    params.push({ name: `${prefix}.${p}.bias`, shape: [w], init: { kind: 'zeros' } });
+    const lin: CExpr = { k: 'affine', prefix: `${prefix}.${p}`, arg: input, width: w, span: d.span };
+    out[p] = headTransform(p, lin, d.span);
+  });
+  return { family, params: out, components: spec.mixture ? k : null, width: n, span: d.span };
+}
+
+/** Maps a raw affine output to the parameter's domain: softplus for scales, tanh for correlations. */
+function headTransform(param: string, lin: CExpr, span: A.Span): CExpr {
+  if (param === 'scale' || param === 'scales') {
+    const sp: CExpr = { k: 'unary', fn: 'softplus', arg: lin, width: lin.width, span };
+    return { k: 'binary', op: '+', left: sp, right: { k: 'const', value: MIN_SCALE, width: 1, span }, width: lin.width, span };
+  }
+  if (param === 'corr') return { k: 'unary', fn: 'tanh', arg: lin, width: lin.width, span };
+  return lin;
+}

@@ -1,0 +1,139 @@
+/**
+ * @file The checked model: names resolved, widths computed, lets and functions inlined,
+ * distribution heads desugared into explicit linear layers. Input of the scheduler/lowering.
+ */
+import type { ElemType, Role, Span, StateInit } from './ast.js';
+
+/** Elementwise unary builtins. */
+export const unaryBuiltins = ['exp', 'log', 'tanh', 'sigmoid', 'relu', 'softplus', 'abs', 'sqrt', 'square'] as const;
+/** An elementwise unary builtin's name. */
+export type UnaryFn = (typeof unaryBuiltins)[number];
+
+/** A resolved per-step expression; `width` is the feature width (scalars have width 1). */
+export type CExpr =
+  | { readonly k: 'const'; readonly value: number; readonly width: 1; readonly span: Span }
+  | { readonly k: 'read'; readonly name: string; readonly offset: number; readonly width: number; readonly span: Span }
+  | { readonly k: 'unary'; readonly fn: UnaryFn; readonly arg: CExpr; readonly width: number; readonly span: Span }
+  | { readonly k: 'binary'; readonly op: '+' | '-' | '*' | '/'; readonly left: CExpr; readonly right: CExpr; readonly width: number; readonly span: Span }
+  | { readonly k: 'neg'; readonly arg: CExpr; readonly width: number; readonly span: Span }
+  | { readonly k: 'concat'; readonly parts: readonly CExpr[]; readonly width: number; readonly span: Span }
+  | { readonly k: 'slice'; readonly arg: CExpr; readonly start: number; readonly end: number; readonly width: number; readonly span: Span }
+  | { readonly k: 'sum'; readonly arg: CExpr; readonly width: 1; readonly span: Span }
+  /** A feed-forward net applied to the concatenation of `args`. */
+  | { readonly k: 'net'; readonly net: string; readonly args: readonly CExpr[]; readonly width: number; readonly span: Span }
+  /** A recurrent cell step: `state[t] = net(state[t∓1], inputs...)`. */
+  | { readonly k: 'cell'; readonly net: string; readonly state: string; readonly prev: CExpr; readonly inputs: readonly CExpr[]; readonly width: number; readonly span: Span }
+  /** An implicit affine layer created by a distribution head; params `${prefix}.weight`, `${prefix}.bias`. */
+  | { readonly k: 'affine'; readonly prefix: string; readonly arg: CExpr; readonly width: number; readonly span: Span };
+
+/** Distribution families of the language. */
+export type Family = 'Normal' | 'Laplace' | 'Bernoulli' | 'MixtureNormal' | 'BivariateNormalMixture';
+
+/** A resolved distribution over a variable of width `width`; `params` by the family's parameter names. */
+export interface CDist {
+  readonly family: Family;
+  readonly params: Readonly<Record<string, CExpr>>;
+  /** Number of mixture components (mixtures only). */
+  readonly components: number | null;
+  readonly width: number;
+  readonly span: Span;
+}
+
+/** A declared per-step variable. */
+export interface VarInfo {
+  readonly name: string;
+  readonly role: Role;
+  readonly elem: ElemType;
+  readonly width: number;
+  /** `model` for the generative model's variables, `guide` for states declared in the guide block. */
+  readonly owner: 'model' | 'guide';
+  readonly init: StateInit | null;
+  /** For states: forward reads [t-1] of itself, backward reads [t+1], none reads neither. */
+  readonly direction: 'forward' | 'backward' | 'none' | null;
+  readonly span: Span;
+}
+
+/** Activation names allowed in nets. */
+export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'softplus' | 'none';
+
+/** A declared net with its resolved sizes. */
+export interface NetInfo {
+  readonly name: string;
+  readonly kind: 'linear' | 'mlp' | 'lstm' | 'gru' | 'rnn';
+  readonly inDim: number;
+  readonly outDim: number;
+  /** Hidden widths (mlp only). */
+  readonly hidden: readonly number[];
+  /** Activation after hidden layers (mlp) or of the cell (rnn). */
+  readonly act: Activation;
+  /** Activation after the last layer (mlp only). */
+  readonly outAct: Activation;
+  readonly span: Span;
+}
+
+/** How a parameter is initialized (seeded by the runtime). */
+export type ParamInit =
+  | { readonly kind: 'uniform'; readonly bound: number }
+  | { readonly kind: 'zeros' }
+  | { readonly kind: 'const'; readonly value: number };
+
+/** A trainable parameter with its stable, readable name. */
+export interface ParamInfo {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly init: ParamInit;
+}
+
+/** A sampled variable's definition: `target[t] ~ dist`. */
+export interface SampleDef {
+  readonly target: string;
+  readonly dist: CDist;
+  readonly span: Span;
+}
+
+/** A state update `target[t] = value`. */
+export interface AssignDef {
+  readonly target: string;
+  readonly value: CExpr;
+  readonly span: Span;
+}
+
+/** An auxiliary log-likelihood term, weighted, added to the training objective only. */
+export interface AuxDef extends SampleDef {
+  readonly weight: number;
+}
+
+/** The output of `check`: everything later stages need, nothing they must re-derive from syntax. */
+export interface CheckedModel {
+  readonly name: string;
+  readonly hyper: ReadonlyMap<string, number>;
+  readonly vars: ReadonlyMap<string, VarInfo>;
+  readonly nets: ReadonlyMap<string, NetInfo>;
+  readonly priors: readonly SampleDef[];
+  readonly emissions: readonly SampleDef[];
+  readonly transitions: readonly AssignDef[];
+  /** The guide; null when the model has none and needs the default structured guide. */
+  readonly guide: { readonly samples: readonly SampleDef[]; readonly transitions: readonly AssignDef[] } | null;
+  readonly aux: readonly AuxDef[];
+  readonly params: readonly ParamInfo[];
+}
+
+/** Every variable read in an expression, in order of appearance. */
+export function readsOf(e: CExpr, out: { name: string; offset: number; span: Span }[] = []): { name: string; offset: number; span: Span }[] {
+  switch (e.k) {
+    case 'const': return out;
+    case 'read': out.push({ name: e.name, offset: e.offset, span: e.span }); return out;
+    case 'unary': case 'neg': case 'slice': case 'sum': case 'affine': return readsOf(e.arg, out);
+    case 'binary': readsOf(e.left, out); return readsOf(e.right, out);
+    case 'concat': for (const p of e.parts) readsOf(p, out); return out;
+    case 'net': for (const a of e.args) readsOf(a, out); return out;
+    case 'cell': readsOf(e.prev, out); for (const a of e.inputs) readsOf(a, out); return out;
+  }
+}
+
+/** Every variable read by a distribution's parameters. */
+export function distReads(d: CDist): { name: string; offset: number; span: Span }[] {
+  const out: { name: string; offset: number; span: Span }[] = [];
+  for (const key of Object.keys(d.params).sort()) readsOf(d.params[key]!, out);
+  return out;
+}

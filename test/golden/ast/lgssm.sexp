@@ -1,0 +1,13 @@
+(model lgssm (x_dim 2) (z_dim 2) (trans_noise 0.3) (obs_noise 0.5) (g_dim 16)
+  (observe x real x_dim)
+  (latent z real z_dim)
+  (net A linear z_dim z_dim)
+  (net C linear z_dim x_dim)
+  (net smooth gru x_dim g_dim)
+  (net q_net linear (+ z_dim g_dim) g_dim)
+  (prior (at z 0) (Normal (call A (at z -1)) trans_noise))
+  (emission (at x 0) (Normal (call C (at z 0)) obs_noise))
+  (guide-block
+    (state b real g_dim :init zeros)
+    (update (at b 0) (call smooth (at b 1) (at x 0)))
+    (guide (at z 0) (Normal.head (call tanh (call q_net (at z -1) (at b 0))) z_dim))))
