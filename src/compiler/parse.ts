@@ -73,7 +73,7 @@ function describeFailure(text: string, m: ohm.FailedMatchResult): Diagnostic {
     .map((f) => f.toString());
   const expected = summarizeExpected([...new Set(failures)]);
   const tok = tokenAt(text, pos);
-  const span = { start: pos, end: pos + Math.max(1, tok.length) };
+  const span = { start: pos, end: Math.min(text.length, pos + Math.max(1, tok.length)) };
   const open = openBrackets(text, pos).at(-1);
   if (open !== undefined && text.slice(open, pos).includes('\n')) {
     const close = text[open] === '(' ? ')' : ']';
