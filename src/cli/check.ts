@@ -25,6 +25,7 @@ export function frontend(path: string, sets: readonly string[], term: Terminal):
 /** Runs `seqc check`; returns the exit code. */
 export function runCheck(files: readonly string[], opts: { set?: string[]; quiet?: boolean }, term: Terminal): number {
   let failed = 0;
+  parseOverrides(opts.set ?? []);
   for (const f of files) {
     const r = frontend(f, opts.set ?? [], term);
     if (hasErrors(r.diagnostics) || !r.model) {
@@ -36,7 +37,8 @@ export function runCheck(files: readonly string[], opts: { set?: string[]; quiet
     if (opts.quiet) continue;
     const m = r.model;
     const nParams = m.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
-    term.out(`${f}: ok: model ${m.name}, ${m.vars.size} variables, ${m.nets.size} nets, ${nParams.toLocaleString('en-US')} parameters`);
+    const plural = (n: number, w: string): string => `${n.toLocaleString('en-US')} ${w}${n === 1 ? '' : 's'}`;
+    term.out(`${f}: ok: model ${m.name}, ${plural(m.vars.size, 'variable')}, ${plural(m.nets.size, 'net')}, ${plural(nParams, 'parameter')}`);
     if (r.needsDefaultGuide) term.out(`  note: ${m.name} has no guide; the default structured guide will be used (see docs/language.md, "Default guide")`);
   }
   return failed ? Exit.modelErrors : Exit.ok;

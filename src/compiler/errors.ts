@@ -72,9 +72,11 @@ export function wrongKind(span: Span, name: string, is: string, usedAs: string, 
   return err('E0103', span, `\`${name}\` is ${is}, not ${usedAs}`, hint);
 }
 
-/** E0104: a user function that calls itself. */
-export function recursiveFunction(span: Span, name: string): Diagnostic {
-  return err('E0104', span, `function \`${name}\` calls itself`, 'functions are expanded inline and cannot recurse');
+/** E0104: a user function that calls itself, or a let defined in terms of itself. */
+export function recursiveFunction(span: Span, name: string, isLet = false): Diagnostic {
+  return isLet
+    ? err('E0104', span, `let \`${name}\` is defined in terms of itself`, 'lets are substituted where they are used and cannot refer to themselves')
+    : err('E0104', span, `function \`${name}\` calls itself`, 'functions are expanded inline and cannot recurse');
 }
 
 /** E0105: a per-step variable used without a time index. */
@@ -92,10 +94,10 @@ export function badDimension(span: Span, value: number, why: string): Diagnostic
   return err('E0201', span, `dimension must be a positive integer, but this is ${formatNum(value)}`, why);
 }
 
-/** E0202: a dimension expression that uses something other than numbers and hyperparameters. */
-export function nonConstantDimension(span: Span): Diagnostic {
-  return err('E0202', span, 'dimensions may only use numbers, hyperparameters and + - * /',
-    'declare the size as a hyperparameter in the model header, e.g. `model m(h_dim = 64)`');
+/** E0202: a compile-time constant (a size, a slice bound, a weight) that uses something else than numbers and hyperparameters. */
+export function nonConstantDimension(span: Span, what = 'dimensions'): Diagnostic {
+  return err('E0202', span, `${what} may only use numbers, hyperparameters and + - * /`,
+    'declare the value as a hyperparameter in the model header, e.g. `model m(h_dim = 64)`');
 }
 
 /** E0301: a net called with the wrong total input width. */
@@ -154,10 +156,10 @@ export function priorReadsObservation(span: Span, latent: string, obs: string, v
     `a prior may only use the past: did you mean ${obs}[t-1]?`);
 }
 
-/** E0403: a state that reads its own current value. */
-export function stateReadsItself(span: Span, name: string, backward: boolean): Diagnostic {
+/** E0403: a state or sampled variable that reads its own current value. */
+export function stateReadsItself(span: Span, name: string, backward: boolean, drawn = false): Diagnostic {
   return err('E0403', span, `${name}[t] is being defined and cannot read itself at t`,
-    `${name}[t] is a state: did you mean ${name}[t${backward ? '+' : '-'}1]?`);
+    `${name}[t] is ${drawn ? 'drawn here' : 'a state'}: did you mean ${name}[t${backward ? '+' : '-'}1]?`);
 }
 
 /** E0404: a cycle among the quantities of one step. */

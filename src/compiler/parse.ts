@@ -145,8 +145,11 @@ function semantics(): ohm.Semantics {
       const hp = params.children.length ? (ast(params.children[0]!) as A.HyperParam[]) : [];
       return { kind: 'model', name: ident(name), hyperParams: hp, items: items.children.map(ast), span: span(this) };
     },
-    HyperParams(_lp, ps, _comma, _rp) {
+    HyperParams_some(_lp, ps, _comma, _rp) {
       return list(ps);
+    },
+    HyperParams_none(_lp, _rp) {
+      return [];
     },
     HyperParam(name, _eq, value) {
       const text = value.sourceString.replace(/\s+/g, '');

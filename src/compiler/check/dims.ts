@@ -54,26 +54,26 @@ export function resolveHyper(model: A.Model, overrides: readonly Override[]): Ma
 }
 
 /** Evaluates a constant expression over numbers and hyperparameters; null after reporting an error. */
-export function evalConst(e: A.Expr, hyper: ReadonlyMap<string, number>, diags: Diagnostic[]): number | null {
+export function evalConst(e: A.Expr, hyper: ReadonlyMap<string, number>, diags: Diagnostic[], what = 'dimensions'): number | null {
   switch (e.kind) {
     case 'num': return e.value;
     case 'name': {
       const v = hyper.get(e.name);
       if (v === undefined) {
         if (closest(e.name, hyper.keys())) diags.push(unknownName(e.span, e.name, 'hyperparameter', hyper.keys()));
-        else diags.push(nonConstantDimension(e.span));
+        else diags.push(nonConstantDimension(e.span, what));
         return null;
       }
       return v;
     }
-    case 'paren': return evalConst(e.inner, hyper, diags);
+    case 'paren': return evalConst(e.inner, hyper, diags, what);
     case 'neg': {
-      const v = evalConst(e.operand, hyper, diags);
+      const v = evalConst(e.operand, hyper, diags, what);
       return v === null ? null : -v;
     }
     case 'binary': {
-      const a = evalConst(e.left, hyper, diags);
-      const b = evalConst(e.right, hyper, diags);
+      const a = evalConst(e.left, hyper, diags, what);
+      const b = evalConst(e.right, hyper, diags, what);
       if (a === null || b === null) return null;
       switch (e.op) {
         case '+': return a + b;
@@ -84,7 +84,7 @@ export function evalConst(e: A.Expr, hyper: ReadonlyMap<string, number>, diags: 
       break;
     }
     default:
-      diags.push(nonConstantDimension(e.span));
+      diags.push(nonConstantDimension(e.span, what));
       return null;
   }
   return null;

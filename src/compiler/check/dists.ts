@@ -107,10 +107,16 @@ function bindArgs(d: A.Dist, family: string, names: readonly string[], diags: Di
         diags.push(E.badOption(a.name.span, `${family} has no parameter \`${a.name.name}\``,
           `its parameters are ${names.join(', ')}` + (E.closest(a.name.name, names) ? `; did you mean \`${E.closest(a.name.name, names)}\`?` : '')));
         ok = false;
+      } else if (out.has(a.name.name)) {
+        diags.push(E.badOption(a.name.span, `${family} parameter \`${a.name.name}\` is given twice`, 'give each parameter once, by position or by name'));
+        ok = false;
       } else out.set(a.name.name, a.value);
     } else {
       const p = names[pos++];
-      if (p !== undefined) out.set(p, a);
+      if (p !== undefined && out.has(p)) {
+        diags.push(E.badOption(a.span, `${family} parameter \`${p}\` is given twice`, 'positional arguments come before named ones'));
+        ok = false;
+      } else if (p !== undefined) out.set(p, a);
     }
   }
   if (ok && (pos > names.length || names.some((n) => !out.has(n)))) {
@@ -151,6 +157,10 @@ function head(d: A.Dist, family: Family, spec: FamilySpec, site: DistSite, ex: E
   }
   let k = 1;
   if (spec.mixture) {
+    if (named.has('k') && pos[2]) {
+      diags.push(E.badOption(named.get('k')!.span, `${family}.head: the number of components is given twice`, 'keep `k = ...` and drop the third positional argument'));
+      return null;
+    }
     const kExpr = named.get('k')?.value ?? pos[2];
     if (!kExpr) {
       diags.push(E.badOption(d.span, `${family}.head needs the number of components`, `add \`k = 10\``));

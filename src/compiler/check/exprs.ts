@@ -86,10 +86,15 @@ export class ExprChecker {
     }
   }
 
+  /** Checks a let's value on its own (used for lets nobody reads, so their errors still show). */
+  checkUnusedLet(decl: A.LetDecl, ctx: ExprContext): void {
+    this.letValue(decl, ctx, decl.name.span);
+  }
+
   private letValue(decl: A.LetDecl, ctx: ExprContext, use: A.Span): CExpr | null {
     const name = decl.name.name;
     if (this.letStack.includes(name)) {
-      this.diags.push(E.recursiveFunction(use, name));
+      this.diags.push(E.recursiveFunction(use, name, true));
       return null;
     }
     if (this.scope.letCache.has(name)) return this.scope.letCache.get(name)!;
@@ -122,8 +127,8 @@ export class ExprChecker {
   private slice(e: A.SliceExpr, ctx: ExprContext): CExpr | null {
     const a = this.check(e.target, ctx);
     if (!a) return null;
-    const start = e.start ? evalConst(e.start, this.hyper, this.diags) : 0;
-    const end = e.end ? evalConst(e.end, this.hyper, this.diags) : a.width;
+    const start = e.start ? evalConst(e.start, this.hyper, this.diags, 'slice bounds') : 0;
+    const end = e.end ? evalConst(e.end, this.hyper, this.diags, 'slice bounds') : a.width;
     if (start === null || end === null) return null;
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > a.width || start >= end) {
       this.diags.push(E.badSlice(e.span, start, end, a.width));

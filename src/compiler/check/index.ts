@@ -100,6 +100,8 @@ export function check(program: A.Program, text: string, overrides: readonly Over
   const guideTransitions: AssignDef[] = [];
   const aux: AuxDef[] = [];
   const firstDef = new Map<string, A.Span>();
+  /** Definitions tried with the wrong statement: not reported again as missing. */
+  const attempted = new Set<string>();
 
   /** Resolves and validates a statement's target; null if unusable. */
   const target = (r: A.VarRef, stmt: string, defKey: string, wantRole: A.Role, wantOwner: 'model' | 'guide' | null, hint: (v: VarInfo) => string | undefined): VarInfo | null => {
@@ -119,7 +121,7 @@ export function check(program: A.Program, text: string, overrides: readonly Over
     const key = `${defKey}:${v.name}`;
     if (r.offset !== 0) {
       diags.push(E.targetNotAtT(r.span, r.name.name));
-      if (!firstDef.has(key)) firstDef.set(key, r.span);
+      attempted.add(key);
       return null;
     }
     const first = firstDef.get(key);
@@ -132,7 +134,7 @@ export function check(program: A.Program, text: string, overrides: readonly Over
   };
   const sampleHint = (stmt: string) => (v: VarInfo): string | undefined => {
     if (v.role === 'observe') return `observed variables are drawn by \`emission ${v.name}[t] ~ ...\``;
-    if (v.role === 'latent') return `latent variables are drawn by \`prior ${v.name}[t] ~ ...\`${stmt === 'emission' ? '' : ''}`;
+    if (v.role === 'latent') return `latent variables are drawn by \`${stmt === 'guide' ? 'guide' : 'prior'} ${v.name}[t] ~ ...\``;
     if (v.role === 'state') return `states are assigned: \`${v.owner === 'guide' ? '' : 'transition '}${v.name}[t] = ...\``;
     return `\`${v.name}\` is a control input, given with the data`;
   };
@@ -157,7 +159,7 @@ export function check(program: A.Program, text: string, overrides: readonly Over
 
   const assign = (s: A.AssignStmt): void => {
     const owner = s.section === 'guide' ? 'guide' : 'model';
-    const v = target(s.target, s.section === 'guide' ? 'a guide update' : 'transition', 'assign', 'state', owner, (t) =>
+    const v = target(s.target, s.section === 'guide' ? 'guide update' : 'transition', 'assign', 'state', owner, (t) =>
       t.role === 'state' ? (t.owner === 'guide' ? 'guide states are updated inside `guide { ... }`' : 'model states are updated by `transition`')
         : sampleHint('transition')(t));
     if (!v) return;
@@ -226,7 +228,21 @@ export function check(program: A.Program, text: string, overrides: readonly Over
         diags.push(E.targetNotAtT(item.target.span, v.name));
         continue;
       }
-      const weight = item.weight ? evalConst(item.weight, hyper, diags) : 1;
+      if (v.role === 'input' || v.role === 'latent') {
+        diags.push(E.wrongTarget(item.target.name.span, 'aux', v.name, roleText(v.role), 'auxiliary terms score observed variables or states'));
+        continue;
+      }
+      const auxKey = `aux:${v.name}`;
+      if (firstDef.has(auxKey)) {
+        diags.push(E.duplicateDefinition(item.target.span, `the auxiliary term of ${v.name}[t]`, firstDef.get(auxKey)!));
+        continue;
+      }
+      firstDef.set(auxKey, item.target.span);
+      const weight = item.weight ? evalConst(item.weight, hyper, diags, 'weights') : 1;
+      if (weight !== null && !(weight >= 0)) {
+        diags.push(E.badOption(item.weight!.span, `an auxiliary weight must be at least 0, but this is ${weight}`));
+        continue;
+      }
       const where = `the auxiliary term for ${v.name}[t]`;
       const dist = v.width > 0 ? checkDist(item.dist, { target: v, section: 'aux', ctx: { where, inGuide: true } }, ex, hyper, diags, headParams) : null;
       if (dist && weight !== null) {
@@ -254,7 +270,7 @@ export function check(program: A.Program, text: string, overrides: readonly Over
 
   // Completeness.
   for (const v of vars.values()) {
-    const has = (key: string): boolean => firstDef.has(`${key}:${v.name}`);
+    const has = (key: string): boolean => firstDef.has(`${key}:${v.name}`) || attempted.has(`${key}:${v.name}`);
     if (v.role === 'latent') {
       if (!has('prior')) diags.push(E.missingDefinition(v.span, v.name, 'latent', 'prior', `prior ${v.name}[t] ~ Normal(0, 1)`));
       if (hasGuide && !has('guide')) diags.push(E.missingDefinition(v.span, v.name, 'latent', 'guide', `guide ${v.name}[t] ~ Normal.head(...)`));
@@ -264,6 +280,9 @@ export function check(program: A.Program, text: string, overrides: readonly Over
       const ex2 = v.owner === 'guide' ? `${v.name}[t] = ...` : `transition ${v.name}[t] = ...`;
       diags.push(E.missingDefinition(v.span, v.name, v.owner === 'guide' ? 'guide state' : 'state', 'update', ex2));
     }
+  }
+  for (const s of scope.syms.values()) {
+    if (s.kind === 'let' && !scope.used.has(s.name)) ex.checkUnusedLet(s.decl, { where: `let ${s.name}`, inGuide: s.owner === 'guide' });
   }
   const anyErrors = diags.some((d) => d.severity === 'error');
   for (const s of anyErrors ? [] : scope.syms.values()) {

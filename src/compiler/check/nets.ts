@@ -48,7 +48,7 @@ export function checkNet(d: A.NetDecl, hyper: ReadonlyMap<string, number>, diags
     } else {
       const v = o.value.kind === 'name' ? o.value.name : '';
       if (!(activations as readonly string[]).includes(v)) {
-        diags.push(E.badOption(o.value.span, `\`${v || 'this value'}\` is not an activation`,
+        diags.push(E.badOption(o.value.span, v ? `\`${v}\` is not an activation` : `\`${o.name.name}\` must be an activation name`,
           `use one of ${activations.join(', ')}` + (E.closest(v, activations) ? `; did you mean \`${E.closest(v, activations)}\`?` : '')));
         ok = false;
       } else if (name === 'act') act = v as Activation;

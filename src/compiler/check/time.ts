@@ -33,6 +33,11 @@ export function checkTime(defs: readonly Def[], vars: ReadonlyMap<string, VarInf
         diags.push(E.stateReadsItself(r.span, r.name, v.direction === 'backward'));
         continue;
       }
+      const drawnSelf = r.name === d.target && (d.kind === 'prior' || d.kind === 'emission' || d.kind === 'guideSample');
+      if (drawnSelf && r.offset === 0) {
+        diags.push(E.stateReadsItself(r.span, r.name, false, true));
+        continue;
+      }
       if (generative(d.kind)) {
         if (v.owner === 'guide') diags.push(E.generativeReadsGuide(r.span, r.name, d.where));
         else if (r.offset > 0 && !self) {
