@@ -1,6 +1,7 @@
 /** @file The `seqc` command line: one subcommand per file in src/cli; this file only wires them up. */
 import { Command, CommanderError } from 'commander';
 import { runCheck } from './check.js';
+import { runCompile } from './compile.js';
 import { runFmt } from './fmt.js';
 import { Exit, processTerminal, reportFailure, type Terminal } from './io.js';
 
@@ -31,6 +32,19 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--stdout', 'print the formatted text instead of writing the file')
     .action((files: string[], opts: { check?: boolean; stdout?: boolean }) => {
       code = runFmt(files, opts, term);
+    });
+  program
+    .command('compile')
+    .description('compile a model to ONNX graphs: train_step.onnx, evaluate.onnx, sample.onnx, manifest.json')
+    .argument('<file>', 'model file (.seq)')
+    .option('-o, --out <dir>', 'output directory')
+    .option('--set <name=value>', 'override a hyperparameter (repeatable)', collect, [])
+    .option('--dtype <type>', 'float32 or float64', 'float32')
+    .option('--optimizer <kind>', 'adam or sgd', 'adam')
+    .option('--print <form>', 'print the ir or an op-per-line onnx dump of one graph')
+    .option('--graph <name>', 'which graph --print shows: train_step, evaluate or sample', 'train_step')
+    .action((file: string, opts: Record<string, string | string[]>) => {
+      code = runCompile(file, opts as never, term);
     });
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,0 +1,140 @@
+/**
+ * @file The whole compiler on every example: onnxruntime equals the Float64 interpreter for all
+ * three graphs, the training graph's gradient passes a random-direction check against central
+ * differences, every model passes onnx.checker, and evaluate/sample dumps are pinned.
+ */
+import { expect } from 'chai';
+import * as ort from 'onnxruntime-node';
+import { parseOverrides } from '../../src/compiler/check/dims.js';
+import { grad } from '../../src/compiler/autodiff/backward.js';
+import { evaluate, tensor, type Tensor } from '../../src/compiler/ir/index.js';
+import { printGraph } from '../../src/compiler/ir/print.js';
+import type { InputSpec } from '../../src/compiler/lower/objective.js';
+import { dumpModel } from '../../src/compiler/onnx/dump.js';
+import { compile, onnxBytes, type Artifact, type Compiled } from '../../src/compiler/pipeline.js';
+import { assertAllClose } from '../helpers/allclose.js';
+import { examples } from '../helpers/examples.js';
+import { expectGolden } from '../helpers/golden.js';
+import { assertValidOnnx, requireOnnxChecker } from '../helpers/onnxcheck.js';
+import { Rng } from '../helpers/random.js';
+
+/** Small sizes for every example, so the interpreter stays fast. */
+const small: Record<string, string[]> = {
+  dmm: ['x_dim=4', 'z_dim=3', 'trans_dim=5', 'emit_dim=4', 'rnn_dim=4'],
+  lgssm: ['g_dim=4'],
+  rnn_gmm: ['x_dim=3', 'h_dim=4', 'f_dim=5', 'k=2'],
+  rnn_normal: ['x_dim=3', 'h_dim=4', 'f_dim=5'],
+  srnn: ['x_dim=3', 'z_dim=2', 'd_dim=4', 'a_dim=4', 'f_dim=5'],
+  storn: ['x_dim=3', 'z_dim=2', 'h_dim=4'],
+  vrnn: ['x_dim=3', 'z_dim=2', 'h_dim=4', 'f_dim=5'],
+  vrnn_gmm: ['x_dim=3', 'z_dim=2', 'h_dim=4', 'f_dim=5', 'k=2'],
+  vrnn_handwriting: ['z_dim=2', 'h_dim=4', 'f_dim=5', 'k=2'],
+  vrnn_polyphonic: ['x_dim=5', 'z_dim=2', 'h_dim=4', 'f_dim=5'],
+  zforcing: ['x_dim=3', 'z_dim=2', 'h_dim=4', 'b_dim=3', 'f_dim=5'],
+};
+
+const T = 5;
+const B = 3;
+const lengths = [5, 3, 1];
+
+/** Feeds for a graph: params ~ N(0, 0.3²), data and noise from their laws, masks from `lengths`. */
+function feedsFor(c: Compiled, inputs: readonly InputSpec[], rng: Rng): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const i of inputs) {
+    const shape = i.shape.map((d) => (d === 'T' ? T : d === 'B' ? B : (d as number)));
+    const n = shape.reduce((a, b) => a * b, 1);
+    const v = new Float64Array(n);
+    const binary = i.role === 'data' && c.model.vars.get(i.name.slice(5))?.elem === 'binary';
+    for (let k = 0; k < n; k++) {
+      switch (i.role) {
+        case 'param': v[k] = 0.3 * rng.normal(); break;
+        case 'mask': v[k] = Math.floor(k / B) < lengths[k % B]! ? 1 : 0; break;
+        case 'beta': v[k] = 0.7; break;
+        case 'state': v[k] = i.name.startsWith('adam.v.') ? 0.01 * rng.uniform() : 0.1 * rng.normal(); break;
+        case 'optimizer': v[k] = { lr: 0.01, clip_norm: 5, weight_decay: 0.01, step: 3 }[i.name as 'lr'] ?? 0; break;
+        case 'noise': v[k] = i.law === 'uniform' ? rng.uniform() : i.law === 'gumbel' ? -Math.log(-Math.log(rng.uniform() + 1e-12)) : rng.normal(); break;
+        default: v[k] = binary ? (rng.uniform() < 0.5 ? 1 : 0) : rng.normal();
+      }
+    }
+    out[i.name] = tensor(shape, v);
+  }
+  return out;
+}
+
+async function runOrt(a: Artifact, feeds: Record<string, Tensor>, dtype: 'float32' | 'float64'): Promise<Record<string, Float64Array>> {
+  const sess = await ort.InferenceSession.create(onnxBytes(a), { intraOpNumThreads: 1 });
+  const f: Record<string, ort.Tensor> = {};
+  for (const [k, t] of Object.entries(feeds)) f[k] = new ort.Tensor(dtype, dtype === 'float64' ? t.data : Float32Array.from(t.data), [...t.shape]);
+  const r = await sess.run(f);
+  return Object.fromEntries(Object.entries(r).map(([k, t]) => [k, Float64Array.from(t.data as Float32Array)]));
+}
+
+describe('pipeline: every example, end to end', function () {
+  this.timeout(120_000);
+  for (const ex of examples()) {
+    describe(`pipeline: ${ex.name}`, () => {
+      const c64 = (): Compiled => compile(ex.path, ex.text, { dtype: 'float64', overrides: parseOverrides(small[ex.name] ?? []) }).compiled!;
+      let c: Compiled;
+      before(() => { c = c64(); });
+
+      it('onnxruntime equals the float64 interpreter on evaluate, sample and train_step (1e-9)', async () => {
+        const rng = new Rng(ex.name.length * 7919);
+        for (const [name, art] of [['evaluate', c.evaluate], ['sample', c.sample], ['train_step', c.train]] as const) {
+          const feeds = feedsFor(c, art.inputs, rng);
+          const ref = evaluate(art.ir, feeds);
+          const got = await runOrt(art, feeds, 'float64');
+          for (const o of art.ir.outputs) assertAllClose(got[o.name]!, ref[o.name]!.data, `${name}.${o.name}`, { rtol: 1e-9, atol: 1e-9 });
+        }
+      });
+
+      it('float32 onnxruntime matches the float64 interpreter within 1e-4 relative', async () => {
+        const c32 = compile(ex.path, ex.text, { dtype: 'float32', overrides: parseOverrides(small[ex.name] ?? []) }).compiled!;
+        const feeds = feedsFor(c, c.evaluate.inputs, new Rng(5));
+        const ref = evaluate(c.evaluate.ir, feeds);
+        const got = await runOrt(c32.evaluate, feeds, 'float32');
+        for (const o of c.evaluate.ir.outputs) assertAllClose(got[o.name]!, ref[o.name]!.data, `evaluate.${o.name}`, { rtol: 1e-4, atol: 1e-4 });
+      });
+
+      it('the training gradient passes a random-direction check against central differences (float64)', () => {
+        const rng = new Rng(99);
+        const feeds = feedsFor(c, c.evaluate.inputs, rng);
+        const params = c.model.params.map((p) => p.name);
+        const g = grad(c.evaluate.ir, { of: 'loss', wrt: params });
+        const grads = evaluate(g, feeds);
+        const dir = Object.fromEntries(params.map((p) => [p, rng.normals(feeds[p]!.data.length)]));
+        const lossAt = (h: number): number => {
+          const f = { ...feeds };
+          for (const p of params) f[p] = tensor([...feeds[p]!.shape], feeds[p]!.data.map((x, i) => x + h * dir[p]![i]!));
+          return evaluate(c.evaluate.ir, f)['loss']!.data[0]!;
+        };
+        let ad = 0;
+        for (const p of params) grads[`grad_${p}`]!.data.forEach((x, i) => { ad += x * dir[p]![i]!; });
+        // ReLU kinks can sit inside a finite-difference interval: a correct gradient agrees at some step size.
+        const fds = [1e-5, 1e-6, 1e-7].map((h) => (lossAt(h) - lossAt(-h)) / (2 * h));
+        const err = Math.min(...fds.map((fd) => Math.abs(fd - ad) / (1 + Math.abs(fd))));
+        expect(err, `<grad, v> = ${ad}, central differences = ${fds.join(', ')}`).to.be.lessThan(1e-6);
+      });
+
+      it('every emitted model passes onnx.checker.check_model(full_check=True)', async function () {
+        const py = requireOnnxChecker(this);
+        for (const [name, art] of [['train_step', c.train], ['evaluate', c.evaluate], ['sample', c.sample]] as const) {
+          await assertValidOnnx(py, onnxBytes(art), `${ex.name}/${name}.onnx`);
+        }
+      });
+
+      it('evaluate and sample graphs match their golden IR and ONNX dumps', () => {
+        expectGolden(`ir/${ex.name}.evaluate.txt`, printGraph(c.evaluate.ir) + '\n');
+        expectGolden(`ir/${ex.name}.sample.txt`, printGraph(c.sample.ir) + '\n');
+        expectGolden(`onnx/${ex.name}.evaluate.txt`, dumpModel(c.evaluate.onnx) + '\n');
+        expectGolden(`onnx/${ex.name}.sample.txt`, dumpModel(c.sample.onnx) + '\n');
+      });
+
+      it('graphs are sized by symbols: time and batch stay symbolic in the ONNX interface', () => {
+        const dims = c.train.onnx.graph.input.flatMap((i) => (i.type?.tensorType?.shape?.dim ?? []) as unknown[]);
+        const params = dims.filter((d) => typeof d === 'object' && d !== null && 'dimParam' in d).map((d) => (d as { dimParam: string }).dimParam);
+        expect(params).to.include('T');
+        expect(params).to.include('B');
+      });
+    });
+  }
+});
