@@ -194,6 +194,10 @@ function headTransform(param: string, lin: CExpr, span: A.Span): CExpr {
     const sp: CExpr = { k: 'unary', fn: 'softplus', arg: lin, width: lin.width, span };
     return { k: 'binary', op: '+', left: sp, right: { k: 'const', value: MIN_SCALE, width: 1, span }, width: lin.width, span };
   }
-  if (param === 'corr') return { k: 'unary', fn: 'tanh', arg: lin, width: lin.width, span };
+  if (param === 'corr') {
+    // Shrunk slightly so 1 - ρ² never reaches 0 when tanh saturates (|a| > 9 in float32).
+    const th: CExpr = { k: 'unary', fn: 'tanh', arg: lin, width: lin.width, span };
+    return { k: 'binary', op: '*', left: th, right: { k: 'const', value: 1 - 1e-6, width: 1, span }, width: lin.width, span };
+  }
   return lin;
 }

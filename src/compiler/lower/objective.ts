@@ -166,10 +166,14 @@ export class ModelLowering {
 export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType): LoweredGraph {
   const L = new ModelLowering(m, dtype);
   const b = L.b;
-  for (const v of m.vars.values()) {
-    if (v.role === 'observe' || v.role === 'input') L.seqs.set(v.name, L.input(`data.${v.name}`, ['T', 'B', v.width], 'data'));
-  }
+  const dataIn = [...m.vars.values()].filter((v) => v.role === 'observe' || v.role === 'input')
+    .map((v) => [v.name, L.input(`data.${v.name}`, ['T', 'B', v.width], 'data')] as const);
   const mask = L.input('mask', ['T', 'B'], 'mask');
+  // Padded steps are replaced by zeros as they enter the graph, so whatever the runtime leaves
+  // there (garbage, NaN) can neither leak into x[t+1] reads nor poison the sums below.
+  const valid = b.greater(b.reshape(mask, ['T', 'B', 1]), b.constant(0, [], dtype));
+  const clean = (v: Value): Value => b.where(valid, v, b.constant(0, [], dtype));
+  for (const [n, v] of dataIn) L.seqs.set(n, clean(v));
   L.seqs.set('$mask', mask);
   const beta = L.input('beta', [], 'beta');
   L.detPhases(tp);
@@ -203,7 +207,7 @@ export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType): Lower
       if (g) {
         for (const e of Object.values(g.dist.params)) { phase.root(e); L.paramsOf(e, used); }
         const law = g.dist.family === 'Laplace' ? 'laplace' : 'normal';
-        noise.set(n, L.input(`noise.${n}`, ['T', 'B', g.dist.width], 'noise', law));
+        noise.set(n, clean(L.input(`noise.${n}`, ['T', 'B', g.dist.width], 'noise', law)));
         phase.scanned(`noise:${n}`, noise.get(n)!);
         for (const e of Object.values(priorOf.get(n)!.dist.params)) { phase.root(e); L.paramsOf(e, used); }
       } else {
@@ -263,7 +267,8 @@ export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType): Lower
     [llIn, klIn, auxIn] = res.outputs as [Value, Value, Value];
   }
 
-  const perSeq = (v: Value): Value => b.reduceSum(b.mul(mask, v), [0], false);
+  const validTB = b.greater(mask, b.constant(0, [], dtype));
+  const perSeq = (v: Value): Value => b.reduceSum(b.where(validTB, v, b.constant(0, [], dtype)), [0], false);
   const loglik = perSeq(b.add(llIn, llOut));
   const kl = perSeq(klIn);
   const aux = perSeq(b.add(auxIn, auxOut));
