@@ -20,6 +20,7 @@ import { cse } from './passes/cse.js';
 import { dce } from './passes/dce.js';
 import { fold } from './passes/fold.js';
 import { schedule } from './schedule.js';
+import { withDefaultGuide } from '../inference/guides.js';
 import { trainStep, type OptimizerKind } from '../inference/optimizers.js';
 import type { SourceFile } from './source.js';
 
@@ -79,10 +80,14 @@ export function optimize(g: Graph): Graph {
 
 /** Compiles model source; returns diagnostics instead of artifacts when the model has errors. */
 export function compile(path: string, text: string, opts: CompileOptions = {}): { source: SourceFile; diagnostics: readonly Diagnostic[]; compiled: Compiled | null } {
-  const fe = checkSource(path, text, opts.overrides ?? []);
+  let fe = checkSource(path, text, opts.overrides ?? []);
   if (hasErrors(fe.diagnostics) || !fe.model) return { source: fe.source, diagnostics: fe.diagnostics, compiled: null };
-  if (fe.needsDefaultGuide) throw new CompileError(`${path}: model ${fe.model.name} has no guide; the default structured guide is not available yet, so write a guide (see docs/language.md)`);
-  const m = fe.model;
+  if (fe.needsDefaultGuide) {
+    const guided = checkSource(path, withDefaultGuide(text, fe.program!, fe.model), opts.overrides ?? []);
+    if (!guided.model) throw new InternalError(`the generated default guide does not check: ${guided.diagnostics.map((d) => d.message).join('; ')}`);
+    fe = { ...guided, diagnostics: fe.diagnostics };
+  }
+  const m = fe.model!;
   const dtype = opts.dtype ?? 'float32';
   const opset = opts.opset ?? 17;
   const optimizer = opts.optimizer ?? 'adam';

@@ -5,7 +5,9 @@
  *
  * Inputs: every parameter by name; `data.<v>` [T, B, w] for observed and input variables;
  * `mask` [T, B]; `noise.<z>` [T, B, w] per latent (standard form of its guide family); `beta`.
- * Outputs: `loss` (scalar), `elbo`, `loglik`, `kl`, `aux` ([B] each, in nats).
+ * Outputs: `loss` (scalar), `elbo`, `loglik`, `kl`, `aux`, `logw` ([B] each, in nats). `logw` is the
+ * importance log-weight log p(x, z) - log q(z | x) of the sampled z (Monte Carlo KL even where an
+ * analytic one exists): the runtime combines K of them into the IWAE estimate.
  * loss = -Σ_b (loglik_b - β·kl_b + aux_b) / Σ mask: the negative training objective per valid step.
  */
 import type { CDist, CExpr, CheckedModel } from '../checked.js';
@@ -196,6 +198,7 @@ export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType): Lower
 
   let llIn = zerosTB();
   let klIn = zerosTB();
+  let klMcIn = zerosTB();
   let auxIn = zerosTB();
   if (tp.stochastic.length) {
     const phase = new Phase(o, sto, false);
@@ -245,6 +248,7 @@ export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType): Lower
       const next = new Map<string, Value>();
       let ll = p.b.full(['B'], 0, dtype);
       let kl = p.b.full(['B'], 0, dtype);
+      let klMc = p.b.full(['B'], 0, dtype);
       let aux = p.b.full(['B'], 0, dtype);
       for (const n of tp.stochastic) {
         const g = tp.guideOf.get(n);
@@ -254,17 +258,18 @@ export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType): Lower
           p.cur.set(n, z);
           const prior = L.dist(p.scope, priorOf.get(n)!.dist);
           // KL(q‖p) in closed form when both are Normal, else the one-sample estimate log q(z) - log p(z).
-          const term = hasAnalyticKl(q, prior) ? klNormal(ctx, q, prior) : p.b.sub(logProb(ctx, q, z), logProb(ctx, prior, z));
-          kl = p.b.add(kl, term);
+          const mc = p.b.sub(logProb(ctx, q, z), logProb(ctx, prior, z));
+          kl = p.b.add(kl, hasAnalyticKl(q, prior) ? klNormal(ctx, q, prior) : mc);
+          klMc = p.b.add(klMc, mc);
         } else p.cur.set(n, L.update(p, n, tp.updates.get(n)!.value, next));
         if (carried.has(n)) next.set(n, p.cur.get(n)!);
       }
       const target = (name: string): Value => p.cur.get(name) ?? p.slices.get(`target:${name}`)!;
       for (const e of inScanEmissions) ll = p.b.add(ll, logProb(ctx, L.dist(p.scope, e.dist), target(e.target)));
       for (const a of inScanAux) aux = p.b.add(aux, p.b.mul(p.b.constant(a.weight, [], dtype), logProb(ctx, L.dist(p.scope, a.dist), target(a.target))));
-      return { carries: next, outputs: [ll, kl, aux] };
+      return { carries: next, outputs: [ll, kl, aux, klMc] };
     });
-    [llIn, klIn, auxIn] = res.outputs as [Value, Value, Value];
+    [llIn, klIn, auxIn, klMcIn] = res.outputs as [Value, Value, Value, Value];
   }
 
   const validTB = b.greater(mask, b.constant(0, [], dtype));
@@ -279,5 +284,6 @@ export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType): Lower
   b.output('loglik', loglik);
   b.output('kl', kl);
   b.output('aux', aux);
+  b.output('logw', b.sub(loglik, perSeq(klMcIn)));
   return { graph: b.build(), inputs: L.inputs };
 }
