@@ -32,6 +32,22 @@ function c(ctx: DistCtx, v: number): Value {
   return ctx.b.constant(v, [], ctx.dtype);
 }
 
+/** A parameter broadcast to [...prefix, w] (parameters may be constants without batch axes). */
+function atWidth(ctx: DistCtx, v: Value, w: number): Value {
+  const r = ctx.prefix.length;
+  return v.shape.length === r + 1 && v.shape[r] === w ? v : ctx.b.expand(v, [...ctx.prefix, w]);
+}
+
+/** Mixture parameters broadcast to full [...prefix, ·] shapes. */
+function mixtureParams(ctx: DistCtx, d: DistValues): Record<string, Value> {
+  const K = d.components!;
+  const n = d.width;
+  const p = d.params;
+  const out: Record<string, Value> = { logits: atWidth(ctx, p['logits']!, K), locs: atWidth(ctx, p['locs']!, K * n), scales: atWidth(ctx, p['scales']!, K * n) };
+  if (p['corr']) out['corr'] = atWidth(ctx, p['corr'], K);
+  return out;
+}
+
 /** Sums the last axis of a [...prefix, n] value (expanding broadcast scalars to n first). */
 function sumLast(ctx: DistCtx, v: Value, n: number): Value {
   const full = v.shape.length === ctx.prefix.length + 1 && v.shape[v.shape.length - 1] === n ? v : ctx.b.expand(v, [...ctx.prefix, n]);
@@ -62,8 +78,8 @@ export function logProb(ctx: DistCtx, d: DistValues, x: Value): Value {
       const l = p['logits']!;
       return sumLast(ctx, b.sub(b.mul(x, l), b.softplus(l)), d.width);
     }
-    case 'MixtureNormal': return mixtureLogProb(ctx, d, x);
-    case 'BivariateNormalMixture': return bivariateLogProb(ctx, d, x);
+    case 'MixtureNormal': return mixtureLogProb(ctx, { ...d, params: mixtureParams(ctx, d) }, x);
+    case 'BivariateNormalMixture': return bivariateLogProb(ctx, { ...d, params: mixtureParams(ctx, d) }, x);
   }
 }
 
@@ -159,8 +175,9 @@ function gumbelChoice(ctx: DistCtx, logits: Value, g: Value): Value {
 }
 
 /** A sample for generation, given noise by kind (see `noiseFor`). */
-export function sampleFor(ctx: DistCtx, d: DistValues, noise: Readonly<Record<string, Value>>): Value {
+export function sampleFor(ctx: DistCtx, d0: DistValues, noise: Readonly<Record<string, Value>>): Value {
   const { b, prefix } = ctx;
+  const d = d0.components ? { ...d0, params: mixtureParams(ctx, d0) } : d0;
   const r = prefix.length;
   const full = (v: Value): Value => (v.shape.length === r + 1 && v.shape[r] === d.width ? v : b.expand(v, [...prefix, d.width]));
   switch (d.family) {

@@ -1,0 +1,123 @@
+/**
+ * @file Distributions against references: known constants, densities that integrate to one,
+ * special cases that reduce to simpler families, analytic KL against Monte Carlo KL, and
+ * generation samples whose moments match the distribution.
+ */
+import { expect } from 'chai';
+import type { Family } from '../../src/compiler/checked.js';
+import { GraphBuilder } from '../../src/compiler/ir/builder.js';
+import { evaluate, tensor } from '../../src/compiler/ir/index.js';
+import { klNormal, logProb, rsample, sampleFor, type DistCtx, type DistValues } from '../../src/inference/distributions.js';
+import { Rng } from '../helpers/random.js';
+
+/** Evaluates log p(x) for rows of x [N, n] under fixed parameters (each [N, ·]). */
+function logProbs(family: Family, params: Record<string, number[][]>, xs: number[][], components: number | null = null): Float64Array {
+  const b = new GraphBuilder();
+  const N = xs.length;
+  const n = xs[0]!.length;
+  const ctx: DistCtx = { b, prefix: ['B'], dtype: 'float64' };
+  const feeds: Record<string, ReturnType<typeof tensor>> = {};
+  const pv: Record<string, ReturnType<GraphBuilder['input']>> = {};
+  for (const [k, rows] of Object.entries(params)) {
+    pv[k] = b.input(k, 'float64', ['B', rows[0]!.length]);
+    feeds[k] = tensor([N, rows[0]!.length], rows.flat());
+  }
+  const x = b.input('x', 'float64', ['B', n]);
+  feeds['x'] = tensor([N, n], xs.flat());
+  const d: DistValues = { family, params: pv, components, width: n };
+  b.output('lp', logProb(ctx, d, x));
+  return evaluate(b.build(), feeds)['lp']!.data;
+}
+
+const rep = <T>(v: T, n: number): T[] => Array.from({ length: n }, () => v);
+const LOG2PI = Math.log(2 * Math.PI);
+
+describe('inference: distributions', () => {
+  it('distributions: Normal, Laplace and Bernoulli log-densities equal known values', () => {
+    expect(logProbs('Normal', { loc: [[0]], scale: [[1]] }, [[0]])[0]).to.be.closeTo(-0.5 * LOG2PI, 1e-14);
+    expect(logProbs('Normal', { loc: [[1, -1]], scale: [[2, 0.5]] }, [[3, -1]])[0]).to.be.closeTo(-0.5 - Math.log(2) - LOG2PI - Math.log(0.5), 1e-13);
+    expect(logProbs('Laplace', { loc: [[0]], scale: [[1]] }, [[0]])[0]).to.be.closeTo(-Math.log(2), 1e-14);
+    expect(logProbs('Laplace', { loc: [[1]], scale: [[2]] }, [[4]])[0]).to.be.closeTo(-1.5 - Math.log(4), 1e-14);
+    expect(logProbs('Bernoulli', { logits: [[0, 2]] }, [[1, 0]])[0]).to.be.closeTo(Math.log(0.5) + Math.log(1 - 1 / (1 + Math.exp(-2))), 1e-14);
+    expect(logProbs('Bernoulli', { logits: [[-800]] }, [[0]])[0]).to.be.closeTo(0, 1e-14);
+  });
+
+  it('distributions: a mixture of identical components is that component; rho = 0 factorizes the bivariate', () => {
+    const x = [[0.3, -1.2]];
+    const normal = logProbs('Normal', { loc: [[0.5, -1]], scale: [[0.7, 1.3]] }, x)[0]!;
+    const mix = logProbs('MixtureNormal', { logits: [[0.2, -1.0, 3.0]], locs: [rep([0.5, -1], 3).flat()], scales: [rep([0.7, 1.3], 3).flat()] }, x, 3)[0]!;
+    expect(mix).to.be.closeTo(normal, 1e-12);
+    const biv = logProbs('BivariateNormalMixture', { logits: [[0.0]], locs: [[0.5, -1]], scales: [[0.7, 1.3]], corr: [[0]] }, x, 1)[0]!;
+    expect(biv).to.be.closeTo(normal, 1e-12);
+  });
+
+  it('distributions: the correlated bivariate density equals the 2x2-covariance Gaussian formula', () => {
+    const [m1, m2, s1, s2, rho] = [0.2, -0.4, 0.8, 1.5, 0.6];
+    const [x1, x2] = [1.0, 0.3];
+    const cov = [[s1 * s1, rho * s1 * s2], [rho * s1 * s2, s2 * s2]];
+    const det = cov[0]![0]! * cov[1]![1]! - cov[0]![1]! * cov[1]![0]!;
+    const d = [x1 - m1, x2 - m2];
+    const quad = (d[0]! * d[0]! * cov[1]![1]! - 2 * d[0]! * d[1]! * cov[0]![1]! + d[1]! * d[1]! * cov[0]![0]!) / det;
+    const ref = -0.5 * quad - 0.5 * Math.log(det) - LOG2PI;
+    expect(logProbs('BivariateNormalMixture', { logits: [[1.7]], locs: [[m1, m2]], scales: [[s1, s2]], corr: [[rho]] }, [[x1, x2]], 1)[0]).to.be.closeTo(ref, 1e-12);
+  });
+
+  it('distributions: mixture densities integrate to 1 (1-d and 2-d grids)', () => {
+    const grid1 = Array.from({ length: 4001 }, (_, i) => [-10 + i * 0.005]);
+    const lp1 = logProbs('MixtureNormal', { logits: rep([0.3, -0.2], grid1.length), locs: rep([-1, 2], grid1.length), scales: rep([0.5, 1.2], grid1.length) }, grid1, 2);
+    expect(lp1.reduce((s, v) => s + Math.exp(v), 0) * 0.005).to.be.closeTo(1, 1e-6);
+    const h = 0.05;
+    const grid2: number[][] = [];
+    for (let i = 0; i < 240; i++) for (let j = 0; j < 240; j++) grid2.push([-6 + i * h, -6 + j * h]);
+    const lp2 = logProbs('BivariateNormalMixture', { logits: rep([0.5, -0.5], grid2.length), locs: rep([-1, 0.5, 1, -0.5], grid2.length), scales: rep([0.6, 0.9, 0.8, 0.5], grid2.length), corr: rep([0.7, -0.4], grid2.length) }, grid2, 2);
+    expect(lp2.reduce((s, v) => s + Math.exp(v), 0) * h * h).to.be.closeTo(1, 1e-3);
+  });
+
+  it('distributions: analytic Normal KL equals the Monte Carlo KL within 3 standard errors', () => {
+    const N = 20000;
+    const rng = new Rng(3);
+    const b = new GraphBuilder();
+    const ctx: DistCtx = { b, prefix: ['B'], dtype: 'float64' };
+    const c = (v: number[]) => b.constant(v, [v.length]);
+    const q: DistValues = { family: 'Normal', params: { loc: c([0.3, -1, 2]), scale: c([0.5, 1.5, 0.8]) }, components: null, width: 3 };
+    const p: DistValues = { family: 'Normal', params: { loc: c([0, 0.5, 1.5]), scale: c([1, 1, 2]) }, components: null, width: 3 };
+    const eps = b.input('eps', 'float64', ['B', 3]);
+    const z = rsample(ctx, q, eps);
+    b.output('mc', b.sub(logProb(ctx, q, z), logProb(ctx, p, z)));
+    b.output('kl', b.expand(klNormal(ctx, q, p), ['B']));
+    const r = evaluate(b.build(), { eps: tensor([N, 3], rng.normals(N * 3)) });
+    const mc = r['mc']!.data;
+    const m = mc.reduce((s, v) => s + v, 0) / N;
+    const se = Math.sqrt(mc.reduce((s, v) => s + (v - m) ** 2, 0) / (N - 1) / N);
+    expect(Math.abs(m - r['kl']!.data[0]!), `MC ${m} ± ${se}, analytic ${r['kl']!.data[0]}`).to.be.lessThan(3 * se);
+  });
+
+  it('distributions: generation samples have the right moments (Bernoulli, mixture, correlated pair)', () => {
+    const N = 40000;
+    const rng = new Rng(11);
+    const b = new GraphBuilder();
+    const ctx: DistCtx = { b, prefix: ['B'], dtype: 'float64' };
+    const c = (v: number[]) => b.constant(v, [v.length]);
+    const u = b.input('u', 'float64', ['B', 1]);
+    const eps2 = b.input('eps2', 'float64', ['B', 2]);
+    const g = b.input('g', 'float64', ['B', 2]);
+    b.output('bern', sampleFor(ctx, { family: 'Bernoulli', params: { logits: c([0.8]) }, components: null, width: 1 }, { u }));
+    b.output('biv', sampleFor(ctx, { family: 'BivariateNormalMixture', params: { logits: c([Math.log(0.25), Math.log(0.75)]), locs: c([-2, 0, 2, 1]), scales: c([0.5, 0.5, 1, 2]), corr: c([0, 0.8]) }, components: 2, width: 2 }, { eps: eps2, gumbel: g }));
+    const gum = Float64Array.from({ length: N * 2 }, () => -Math.log(-Math.log(rng.uniform() + 1e-300)));
+    const r = evaluate(b.build(), { u: tensor([N, 1], Float64Array.from({ length: N }, () => rng.uniform())), eps2: tensor([N, 2], rng.normals(2 * N)), g: tensor([N, 2], gum) });
+    const bern = r['bern']!.data.reduce((s, v) => s + v, 0) / N;
+    expect(bern).to.be.closeTo(1 / (1 + Math.exp(-0.8)), 0.01);
+    const biv = r['biv']!.data;
+    const mean = [0, 1].map((j) => Array.from({ length: N }, (_, i) => biv[2 * i + j]!).reduce((s, v) => s + v, 0) / N);
+    expect(mean[0]).to.be.closeTo(0.25 * -2 + 0.75 * 2, 0.03);
+    expect(mean[1]).to.be.closeTo(0.75 * 1, 0.04);
+    // Within the second component, corr(x1, x2) is 0.8.
+    const sel = Array.from({ length: N }, (_, i) => i).filter((i) => biv[2 * i]! > 0.8);
+    const xs = sel.map((i) => biv[2 * i]!), ys = sel.map((i) => biv[2 * i + 1]!);
+    expect(sel.length).to.be.greaterThan(N / 3);
+    const mx = xs.reduce((s, v) => s + v, 0) / xs.length, my = ys.reduce((s, v) => s + v, 0) / ys.length;
+    const cxy = xs.reduce((s, v, k) => s + (v - mx) * (ys[k]! - my), 0);
+    const corr = cxy / Math.sqrt(xs.reduce((s, v) => s + (v - mx) ** 2, 0) * ys.reduce((s, v) => s + (v - my) ** 2, 0));
+    expect(corr).to.be.greaterThan(0.6);
+  });
+});
