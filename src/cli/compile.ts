@@ -5,6 +5,8 @@ import { parseOverrides } from '../compiler/check/dims.js';
 import { renderDiagnostic } from '../compiler/diagnostics.js';
 import { printGraph } from '../compiler/ir/print.js';
 import { dumpModel } from '../compiler/onnx/dump.js';
+import { multiStep, multiStepSpec } from '../compiler/onnx/multistep.js';
+import { encodeModel } from '../compiler/onnx/proto.js';
 import { compile, CompileError, onnxBytes, type Compiled } from '../compiler/pipeline.js';
 import { readModelFile } from './check.js';
 import { Exit, UsageError, type Terminal } from './io.js';
@@ -17,6 +19,7 @@ export interface CompileCliOptions {
   optimizer?: string;
   print?: string;
   graph?: string;
+  multiStep?: boolean;
 }
 
 /** Writes a file atomically (temp file, then rename). */
@@ -65,10 +68,11 @@ export function runCompile(file: string, opts: CompileCliOptions, term: Terminal
     writeAtomic(join(opts.out, 'evaluate.onnx'), onnxBytes(c.evaluate));
     writeAtomic(join(opts.out, 'sample.onnx'), onnxBytes(c.sample));
     writeAtomic(join(opts.out, 'manifest.json'), JSON.stringify(c.manifest, null, 2) + '\n');
+    if (opts.multiStep) writeAtomic(join(opts.out, 'train_steps.onnx'), encodeModel(multiStep(c.train.onnx, multiStepSpec(c.manifest))));
     const nParams = c.model.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
     const ms = (performance.now() - t0).toFixed(0);
     term.out(`compiled ${c.model.name} (${nParams.toLocaleString('en-US')} parameters, ${c.manifest.dtype}) to ${opts.out}/ in ${ms} ms: ` +
-      `train_step.onnx, evaluate.onnx, sample.onnx, manifest.json`);
+      `train_step.onnx, evaluate.onnx, sample.onnx, manifest.json${opts.multiStep ? ', train_steps.onnx' : ''}`);
   }
   return Exit.ok;
 }

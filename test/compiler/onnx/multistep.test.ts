@@ -1,0 +1,208 @@
+/**
+ * @file `multiStep`: K optimizer steps in one `session.run` (an ONNX Loop around the train-step
+ * graph) equal K successive single-step runs bit for bit; the model passes onnx.checker; the
+ * Loop-body pass-through / duplicated-output pitfall (DESIGN.md §7) is handled.
+ */
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { parseOverrides } from '../../../src/compiler/check/dims.js';
+import { makeModel, Tape } from '../../../src/compiler/onnx/builder.js';
+import { multiStep, multiStepInfo, multiStepSpec } from '../../../src/compiler/onnx/multistep.js';
+import { encodeModel, type ModelProto } from '../../../src/compiler/onnx/proto.js';
+import { compile, type Compiled } from '../../../src/compiler/pipeline.js';
+import { repoRoot } from '../../helpers/examples.js';
+import { assertValidOnnx, requireOnnxChecker } from '../../helpers/onnxcheck.js';
+import { Rng } from '../../helpers/random.js';
+
+const T = 4;
+const B = 2;
+const lengths = [4, 2];
+
+async function session(model: ModelProto): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(encodeModel(model), {
+    intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+}
+
+/** Bit patterns of a float tensor (so -0/NaN payloads count as differences). */
+function bits(t: ort.Tensor): number[] {
+  const d = t.data as Float32Array | Float64Array;
+  return d instanceof Float32Array ? Array.from(new Uint32Array(d.buffer, d.byteOffset, d.length)) : Array.from(new BigUint64Array(d.buffer, d.byteOffset, d.length), Number);
+}
+
+function expectBitEqual(actual: ort.Tensor, expected: ort.Tensor, what: string): void {
+  expect(actual.dims, `${what} dims`).to.deep.equal(expected.dims);
+  const a = bits(actual);
+  const e = bits(expected);
+  const k = a.findIndex((x, i) => x !== e[i]);
+  if (k >= 0) throw new Error(`${what}[${k}]: ${String(actual.data[k])} (multi-step) vs ${String(expected.data[k])} (single steps)`);
+}
+
+describe('multiStep: K optimizer steps per session.run', function () {
+  this.timeout(120_000);
+  const path = 'examples/vrnn.seq';
+  let c: Compiled;
+  before(() => {
+    const text = readFileSync(join(repoRoot, path), 'utf8');
+    c = compile(path, text, { dtype: 'float32', overrides: parseOverrides(['x_dim=3', 'z_dim=2', 'h_dim=4', 'f_dim=5']) }).compiled!;
+  });
+
+  /** Initial feeds (params, state, scalars) and K batches of per-step feeds. */
+  function feeds(K: number, seed: number): { fixed: Record<string, ort.Tensor>; batches: Record<string, ort.Tensor>[] } {
+    const rng = new Rng(seed);
+    const fixed: Record<string, ort.Tensor> = {};
+    const batches: Record<string, ort.Tensor>[] = Array.from({ length: K }, () => ({}));
+    for (const i of c.manifest.graphs.train_step.inputs) {
+      const shape = i.shape.map((d) => (d === 'T' ? T : d === 'B' ? B : (d as number)));
+      const n = shape.reduce((a, b) => a * b, 1);
+      const make = (f: (k: number) => number): ort.Tensor => new ort.Tensor('float32', Float32Array.from({ length: n }, (_, k) => f(k)), shape);
+      switch (i.role) {
+        case 'param': fixed[i.name] = make(() => 0.3 * rng.normal()); break;
+        case 'state': fixed[i.name] = make(() => (i.name.startsWith('adam.v.') ? 0.01 * rng.uniform() : 0.1 * rng.normal())); break;
+        case 'beta': fixed[i.name] = make(() => 0.7); break;
+        case 'optimizer': fixed[i.name] = make(() => ({ lr: 0.01, clip_norm: 5, weight_decay: 0.01, step: 3 } as Record<string, number>)[i.name] ?? 0); break;
+        case 'mask': for (const b of batches) b[i.name] = make((k) => (Math.floor(k / B) < lengths[k % B]! ? 1 : 0)); break;
+        default: for (const b of batches) b[i.name] = make(() => rng.normal()); // data.x (real) and noise.z (normal)
+      }
+    }
+    return { fixed, batches };
+  }
+
+  /** Stacks K per-step tensors along a new leading axis. */
+  function stack(ts: ort.Tensor[]): ort.Tensor {
+    const n = ts[0]!.data.length;
+    const out = new Float32Array(ts.length * n);
+    ts.forEach((t, k) => out.set(t.data as Float32Array, k * n));
+    return new ort.Tensor('float32', out, [ts.length, ...ts[0]!.dims]);
+  }
+
+  /** K single-step runs, feeding back per manifest.optimizer.updates and step + 1. */
+  async function singleSteps(K: number, seed: number): Promise<{ final: Record<string, ort.Tensor>; perStep: Record<string, ort.Tensor>[] }> {
+    const { fixed, batches } = feeds(K, seed);
+    const s = await session(c.train.onnx);
+    try {
+      const cur = { ...fixed };
+      const perStep: Record<string, ort.Tensor>[] = [];
+      for (const batch of batches) {
+        const out = await s.run({ ...cur, ...batch });
+        perStep.push(out);
+        for (const u of c.manifest.optimizer.updates) cur[u.input] = out[u.output]!;
+        cur.step = new ort.Tensor('float32', Float32Array.of((cur.step!.data as Float32Array)[0]! + 1), []);
+      }
+      return { final: cur, perStep };
+    } finally {
+      await s.release();
+    }
+  }
+
+  async function multi(K: number, seed: number): Promise<Record<string, ort.Tensor>> {
+    const { fixed, batches } = feeds(K, seed);
+    const stacked = Object.fromEntries(Object.keys(batches[0]!).map((n) => [n, stack(batches.map((b) => b[n]!))]));
+    const s = await session(multiStep(c.train.onnx, multiStepSpec(c.manifest)));
+    try {
+      return await s.run({ ...fixed, ...stacked });
+    } finally {
+      await s.release();
+    }
+  }
+
+  it('keeps the train step\'s inputs (stacked ones gain a leading K) and names its outputs', () => {
+    const spec = multiStepSpec(c.manifest);
+    expect(spec.stacked).to.deep.equal(['data.x', 'mask', 'noise.z']);
+    const m = multiStep(c.train.onnx, spec);
+    expect(m.graph.input.map((v) => v.name)).to.deep.equal(c.train.onnx.graph.input.map((v) => v.name));
+    const dims = (name: string): (string | number)[] => m.graph.input.find((v) => v.name === name)!.type.tensorType.shape!.dim.map((d) => ('dimValue' in d ? d.dimValue : d.dimParam));
+    expect(dims('data.x')).to.deep.equal(['K', 'T', 'B', 3]);
+    expect(dims('mask')).to.deep.equal(['K', 'T', 'B']);
+    expect(dims('lr')).to.deep.equal([]);
+    const info = multiStepInfo(c.train.onnx, spec);
+    expect(info.perStep).to.deep.equal(['loss', 'elbo', 'loglik', 'kl', 'aux', 'logw', 'grad_norm']);
+    expect(m.graph.output.map((v) => v.name)).to.deep.equal([...c.manifest.optimizer.updates.map((u) => u.output), 'new.step', ...info.perStep]);
+    expect(m.opsetImport).to.deep.equal([{ domain: '', version: 17 }]);
+    expect(m.graph.node.map((n) => n.opType)).to.deep.equal(['Shape', 'Constant', 'Gather', 'Loop']);
+  });
+
+  it('float32: K=3 steps in one call equal 3 single-step calls bit for bit (params, states, step, per-step outputs)', async () => {
+    const K = 3;
+    const ref = await singleSteps(K, 11);
+    const out = await multi(K, 11);
+    for (const u of c.manifest.optimizer.updates) expectBitEqual(out[u.output]!, ref.final[u.input]!, u.output);
+    expectBitEqual(out['new.step']!, ref.final.step!, 'new.step');
+    expect(Array.from(out['new.step']!.data as Float32Array)).to.deep.equal([6]);
+    for (const name of ['loss', 'elbo', 'loglik', 'kl', 'grad_norm']) {
+      expectBitEqual(out[name]!, stack(ref.perStep.map((o) => o[name]!)), `${name} (stacked)`);
+    }
+    expect(out.loss!.dims).to.deep.equal([K]);
+    expect(out.elbo!.dims).to.deep.equal([K, B]);
+    // the steps really moved the parameters
+    const p = c.manifest.parameters[0]!.name;
+    expect(bits(out[`new.${p}`]!)).to.not.deep.equal(bits(feeds(K, 11).fixed[p]!));
+  });
+
+  it('K is read at run time: the same model runs K=1 equal to one single step', async () => {
+    const ref = await singleSteps(1, 5);
+    const out = await multi(1, 5);
+    for (const u of c.manifest.optimizer.updates) expectBitEqual(out[u.output]!, ref.final[u.input]!, u.output);
+    expectBitEqual(out.grad_norm!, stack([ref.perStep[0]!.grad_norm!]), 'grad_norm');
+  });
+
+  it('passes onnx.checker full_check', async function () {
+    const py = requireOnnxChecker(this);
+    await assertValidOnnx(py, encodeModel(multiStep(c.train.onnx, multiStepSpec(c.manifest))), 'vrnn multi-step train graph');
+  });
+
+  it('copies pass-through Loop-body outputs through Identity (no zeros) and rejects duplicated outputs', async function () {
+    // a toy "train step": w is fed back unchanged, u accumulates x·w, and the graph output `c`
+    // is an initializer (not a node output: in the body it would be a pass-through output)
+    const tape = new Tape();
+    const vec = { dtype: 'float32', shape: [2] } as const;
+    const w = tape.input('w', vec);
+    const u = tape.input('u', vec);
+    const x = tape.input('x', vec);
+    const c = tape.initializer('c', 'float32', [2], [1.5, -2]);
+    const nu = tape.op('Add', [u, tape.op('Mul', [x, w])]);
+    tape.output(tape.op('ReduceSum', [nu], { keepdims: 0 }), { dtype: 'float32', shape: [] }, 'loss');
+    tape.output(w, vec, 'new.w');
+    tape.output(nu, vec, 'new.u');
+    tape.unsafeRawOutput(c, vec);
+    const toy = makeModel(tape.graph('toy'));
+    const spec = { updates: [{ input: 'w', output: 'new.w' }, { input: 'u', output: 'new.u' }], stacked: ['x'], step: null };
+    expect(() => multiStep(toy, { ...spec, perStep: ['loss', 'new.u'] })).to.throw(/listed twice/);
+    const m = multiStep(toy, spec);
+    const body = m.graph.node.find((n) => n.opType === 'Loop')!.attribute[0]!.g!;
+    const producers = new Map(body.node.flatMap((n) => n.output.map((o) => [o, n] as const)));
+    // cond_out (= cond_in) and c (an initializer) are copied; every body output is a distinct node output
+    expect(new Set(body.output.map((o) => o.name)).size).to.equal(body.output.length);
+    expect(producers.get(body.output[0]!.name)?.opType).to.equal('Identity');
+    expect(producers.get(body.output.at(-1)!.name)?.opType).to.equal('Identity');
+    for (const o of body.output) expect(producers.has(o.name), o.name).to.equal(true);
+    const s = await session(m);
+    try {
+      const out = await s.run({
+        w: new ort.Tensor('float32', Float32Array.of(2, -1), [2]),
+        u: new ort.Tensor('float32', Float32Array.of(0.5, 0), [2]),
+        x: new ort.Tensor('float32', Float32Array.of(1, 2, 3, 4, 5, 6), [3, 2]),
+      });
+      expect(Array.from(out['new.w']!.data as Float32Array)).to.deep.equal([2, -1]);
+      expect(Array.from(out['new.u']!.data as Float32Array)).to.deep.equal([0.5 + 2 * (1 + 3 + 5), -(2 + 4 + 6)]);
+      expect(Array.from(out.loss!.data as Float32Array)).to.deep.equal([2.5 - 2, 2.5 - 2 + 6 - 4, 2.5 - 2 + 6 - 4 + 10 - 6]);
+      expect(out.c!.dims).to.deep.equal([3, 2]);
+      expect(Array.from(out.c!.data as Float32Array)).to.deep.equal([1.5, -2, 1.5, -2, 1.5, -2]);
+    } finally {
+      await s.release();
+    }
+    const py = requireOnnxChecker(this);
+    await assertValidOnnx(py, encodeModel(m), 'toy multi-step model');
+  });
+
+  it('rejects a spec that does not match the graph', () => {
+    const m = c.train.onnx;
+    expect(() => multiStep(m, { updates: [], stacked: [] })).to.throw(/no stacked/);
+    expect(() => multiStep(m, { updates: [], stacked: ['nope'] })).to.throw(/'nope'.*not an input/);
+    expect(() => multiStep(m, { updates: [{ input: 'lr', output: 'new.lr' }], stacked: ['mask'] })).to.throw(/'new.lr'.*not an output/);
+    expect(() => multiStep(m, { updates: [], stacked: ['mask', 'mask'] })).to.throw(/both stacked and stacked/);
+  });
+});
