@@ -1,9 +1,10 @@
 /** @file The CLI's terminal I/O and error conventions: exit codes, usage errors, internal errors. */
 import { InternalError } from '../compiler/diagnostics.js';
 import { OverrideError } from '../compiler/check/dims.js';
+import { DataError } from '../runtime/data/errors.js';
 
 /** Exit codes of every seqc command. */
-export const Exit = { ok: 0, modelErrors: 1, usage: 2, internal: 3 } as const;
+export const Exit = { ok: 0, modelErrors: 1, usage: 2, internal: 3, data: 4, runtime: 5 } as const;
 
 /** A problem with how seqc was invoked (bad flag, missing file): exit 2, no stack trace. */
 export class UsageError extends Error {}
@@ -25,6 +26,10 @@ export function reportFailure(e: unknown, term: Terminal): number {
   if (e instanceof UsageError || e instanceof OverrideError) {
     term.err(`seqc: ${e.message}`);
     return Exit.usage;
+  }
+  if (e instanceof DataError) {
+    term.err(`seqc: bad data: ${e.message}`);
+    return Exit.data;
   }
   const detail = e instanceof Error ? (e instanceof InternalError ? e.message : `${e.message}\n${e.stack ?? ''}`) : String(e);
   term.err(`seqc: internal error: this is a bug in seqc, not in your model.\n` +

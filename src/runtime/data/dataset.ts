@@ -1,0 +1,83 @@
+/**
+ * @file Loading a dataset: three splits from a directory of `train.*`, `valid.*`, `test.*`
+ * (files of any supported format, or subdirectories of WAV files), or from one file or
+ * directory that holds all three: a JSON object `{"train", "valid", "test"}` (dense frames or
+ * piano rolls), or a directory of WAV files split by sorted file name — the first 80% train,
+ * then valid and test with max(1, ⌊N/10⌋) files each, the last ones test.
+ */
+import { join } from 'node:path';
+import { dataErrors as E } from './errors.js';
+import { extensionOf, isDirectory, listDirectory, readText } from './files.js';
+import { isSplitsObject, parseJson, readJson, readJsonl, readJsonSplits, type JsonStyle } from './formats/json.js';
+import { readCsv } from './formats/csv.js';
+import { readNpy } from './formats/npy.js';
+import { readWavDirectory, readWavFiles, wavFilesIn } from './formats/wav.js';
+import { splitNames, type Dataset, type Sequence, type SplitName, type VarSpec } from './types.js';
+
+/** File extensions a split may have. */
+export const splitExtensions = ['.npy', '.json', '.jsonl', '.csv'] as const;
+
+/** Options of {@link loadDataset}: how JSON sequences are encoded (`auto` detects piano rolls). */
+export interface LoadOptions {
+  readonly json?: JsonStyle;
+}
+
+/** One split's sequences from a file (by extension) or a directory of WAV files; sample rate for WAV. */
+export function readSequences(path: string, spec: readonly VarSpec[], opts: LoadOptions = {}): { sequences: Sequence[]; sampleRate?: number } {
+  if (isDirectory(path)) return readWavDirectory(path, spec);
+  const ext = extensionOf(path);
+  switch (ext) {
+    case '.npy': return { sequences: readNpy(path, spec) };
+    case '.json': return { sequences: readJson(path, spec, opts.json) };
+    case '.jsonl': return { sequences: readJsonl(path, spec, opts.json) };
+    case '.csv': return { sequences: readCsv(path, spec) };
+    default: throw E.unknownFormat(path, ext || '(no extension)');
+  }
+}
+
+/** Loads and validates the dataset at `path` for a model reading the variables of `spec`. */
+export function loadDataset(path: string, spec: readonly VarSpec[], opts: LoadOptions = {}): Dataset {
+  if (isDirectory(path)) return loadDirectory(path, spec, opts);
+  const ext = extensionOf(path);
+  if (ext === '.json') {
+    const top = parseJson(path, readText(path));
+    if (isSplitsObject(top)) return finish(path, readJsonSplits(path, top, spec, opts.json));
+  } else if (!(splitExtensions as readonly string[]).includes(ext)) {
+    throw E.unknownFormat(path, ext || '(no extension)');
+  }
+  throw E.malformed({ file: path }, 'one file holds one split only, unless it is a JSON object {"train": [...], "valid": [...], "test": [...]}; give a directory with train.*, valid.* and test.* instead');
+}
+
+function loadDirectory(dir: string, spec: readonly VarSpec[], opts: LoadOptions): Dataset {
+  const entries = listDirectory(dir);
+  const candidates = (s: SplitName) => entries.filter((e) => e === s || (e.startsWith(`${s}.`) && !e.toLowerCase().endsWith('.lengths.npy')));
+  if (splitNames.some((s) => candidates(s).length > 0)) {
+    const splits = {} as Record<SplitName, Sequence[]>;
+    const files = {} as Record<SplitName, string>;
+    let sampleRate: number | undefined;
+    for (const s of splitNames) {
+      const found = candidates(s);
+      if (found.length === 0) throw E.missingSplit(dir, s, `${splitExtensions.map((x) => s + x).join(', ')} or a directory ${s}/ of .wav files`, entries);
+      if (found.length > 1) throw E.malformed({ file: dir }, `split '${s}' is given more than once (${found.join(', ')}); keep one`);
+      const r = readSequences(join(dir, found[0]!), spec, opts);
+      if (r.sampleRate !== undefined && sampleRate !== undefined && r.sampleRate !== sampleRate) {
+        throw E.malformed({ file: join(dir, found[0]!) }, `sample rate is ${r.sampleRate} Hz, other splits have ${sampleRate} Hz`);
+      }
+      sampleRate = r.sampleRate ?? sampleRate;
+      splits[s] = r.sequences;
+      files[s] = join(dir, found[0]!);
+    }
+    return finish(dir, splits, sampleRate, files);
+  }
+  const wavs = wavFilesIn(dir);
+  if (wavs.length === 0) throw E.missingSplit(dir, 'train', `train.* (${splitExtensions.join(', ')}), a directory train/, or .wav files`, entries);
+  const held = Math.max(1, Math.floor(wavs.length / 10));
+  const { sequences, sampleRate } = readWavFiles(dir, wavs, spec);
+  const n = wavs.length - 2 * held;
+  return finish(dir, { train: sequences.slice(0, Math.max(0, n)), valid: sequences.slice(Math.max(0, n), n + held), test: sequences.slice(n + held) }, sampleRate);
+}
+
+function finish(source: string, splits: Record<SplitName, Sequence[]>, sampleRate?: number, files?: Record<SplitName, string>): Dataset {
+  for (const s of splitNames) if (splits[s].length === 0) throw E.emptySplit(source, s, files?.[s]);
+  return { source, ...splits, ...(sampleRate === undefined ? {} : { sampleRate }) };
+}

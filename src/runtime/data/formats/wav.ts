@@ -1,0 +1,100 @@
+/**
+ * @file WAV audio: mono PCM 16-bit or IEEE float 32-bit (plain or WAVE_FORMAT_EXTENSIBLE). A
+ * file's samples (16-bit scaled by 1/32768 into [-1, 1)) are cut into frames of D consecutive
+ * samples, D the width of the model's one real variable; a last partial frame is dropped.
+ * Every file of a dataset must have the same sample rate.
+ */
+import { join } from 'node:path';
+import { dataErrors as E, type DataError } from '../errors.js';
+import { extensionOf, listDirectory, readBytes } from '../files.js';
+import { describeVar, type Sequence, type VarSpec } from '../types.js';
+import { makeSequence } from '../validate.js';
+
+/** Decoded audio: samples per second and mono samples as float64. */
+export interface Audio {
+  readonly sampleRate: number;
+  readonly samples: Float64Array;
+}
+
+/** Sequences cut from WAV files and their common sample rate. */
+export interface WavSequences {
+  readonly sequences: Sequence[];
+  readonly sampleRate: number;
+}
+
+const PCM = 1, FLOAT = 3, EXTENSIBLE = 0xfffe;
+
+/** Decodes the bytes of a WAV file; `file` names it in errors. */
+export function decodeWav(bytes: Uint8Array, file: string): Audio {
+  const bad = (detail: string): DataError => E.malformed({ file }, detail);
+  const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  if (bytes.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw bad('not a WAV file (no RIFF/WAVE header)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let fmt: { format: number; channels: number; rate: number; bits: number } | undefined;
+  for (let at = 12; at + 8 <= bytes.length;) {
+    const id = tag(at), size = view.getUint32(at + 4, true), body = at + 8;
+    if (id === 'fmt ') {
+      if (size < 16) throw bad('fmt chunk is too short');
+      let format = view.getUint16(body, true);
+      if (format === EXTENSIBLE && size >= 40) format = view.getUint16(body + 24, true);
+      fmt = { format, channels: view.getUint16(body + 2, true), rate: view.getUint32(body + 4, true), bits: view.getUint16(body + 14, true) };
+    } else if (id === 'data') {
+      if (!fmt) throw bad('data chunk comes before the fmt chunk');
+      if (fmt.channels !== 1) throw bad(`audio has ${fmt.channels} channels; expected mono`);
+      const len = Math.min(size, bytes.length - body);
+      if (fmt.format === PCM && fmt.bits === 16) {
+        return { sampleRate: fmt.rate, samples: Float64Array.from({ length: len >> 1 }, (_, i) => view.getInt16(body + 2 * i, true) / 32768) };
+      }
+      if (fmt.format === FLOAT && fmt.bits === 32) {
+        return { sampleRate: fmt.rate, samples: Float64Array.from({ length: len >> 2 }, (_, i) => view.getFloat32(body + 4 * i, true)) };
+      }
+      throw bad(`audio is ${fmt.format === PCM ? 'PCM' : fmt.format === FLOAT ? 'float' : `format ${fmt.format}`} ${fmt.bits}-bit; expected 16-bit PCM or 32-bit float`);
+    }
+    at = body + size + (size & 1);
+  }
+  throw bad(fmt ? 'no data chunk' : 'no fmt chunk');
+}
+
+/** Encodes mono samples in [-1, 1] as a 16-bit PCM WAV file (values clipped, rounded to nearest). */
+export function encodeWav16(samples: ArrayLike<number>, sampleRate: number): Uint8Array {
+  const out = new Uint8Array(44 + samples.length * 2);
+  const view = new DataView(out.buffer);
+  const tag = (at: number, s: string) => { for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i); };
+  tag(0, 'RIFF'); view.setUint32(4, 36 + samples.length * 2, true); tag(8, 'WAVE');
+  tag(12, 'fmt '); view.setUint32(16, 16, true); view.setUint16(20, PCM, true); view.setUint16(22, 1, true);
+  view.setUint32(24, sampleRate, true); view.setUint32(28, sampleRate * 2, true); view.setUint16(32, 2, true); view.setUint16(34, 16, true);
+  tag(36, 'data'); view.setUint32(40, samples.length * 2, true);
+  for (let i = 0; i < samples.length; i++) view.setInt16(44 + 2 * i, Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32768))), true);
+  return out;
+}
+
+/** The `.wav` file names of a directory, sorted. */
+export function wavFilesIn(dir: string): string[] {
+  return listDirectory(dir).filter((f) => extensionOf(f) === '.wav');
+}
+
+/** Reads the named WAV files of `dir` (in the order given) as one sequence each, id = file name. */
+export function readWavFiles(dir: string, names: readonly string[], spec: readonly VarSpec[]): WavSequences {
+  const v = spec[0]!;
+  if (spec.length !== 1 || v.elem !== 'real') {
+    throw E.malformed({ file: dir }, `WAV data fills one real variable; model expects ${spec.map(describeVar).join(', ')}`);
+  }
+  let sampleRate = 0;
+  const sequences = names.map((name, index) => {
+    const file = join(dir, name);
+    const audio = decodeWav(readBytes(file), file);
+    if (index > 0 && audio.sampleRate !== sampleRate) {
+      throw E.malformed({ file }, `sample rate is ${audio.sampleRate} Hz, but ${names[0]} has ${sampleRate} Hz; all files must share one rate`);
+    }
+    sampleRate = audio.sampleRate;
+    const frames = Math.floor(audio.samples.length / v.width);
+    if (frames === 0) throw E.malformed({ file }, `audio has ${audio.samples.length} samples, fewer than one frame of ${describeVar(v)}`);
+    return makeSequence({ file, index, id: name }, spec, new Map([[v.name, audio.samples.slice(0, frames * v.width)]]));
+  });
+  return { sequences, sampleRate };
+}
+
+/** Reads every `.wav` file of `dir`, sorted by name. */
+export function readWavDirectory(dir: string, spec: readonly VarSpec[]): WavSequences {
+  return readWavFiles(dir, wavFilesIn(dir), spec);
+}
