@@ -1,0 +1,115 @@
+/**
+ * @file Training progress: a cli-progress bar (steps, steps/s, ETA, current ELBO) on a TTY, and
+ * plain periodic log lines on anything else (files, CI logs, pipes). Writes only to the stream
+ * it is given (the CLI's reporter), never to the process's own stdout.
+ */
+import cliProgress from 'cli-progress';
+
+/** A writable text stream; `isTTY` selects the bar. */
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+/** Options of `Progress`. */
+export interface ProgressOptions {
+  /** The step the run ends at. */
+  readonly total: number;
+  readonly stream: ProgressStream;
+  /** A word before the counts (default `train`). */
+  readonly label?: string;
+  /** Non-TTY mode: a line every this many steps (default: about 20 lines per run). */
+  readonly logEvery?: number;
+  /** Milliseconds since an arbitrary origin (default `performance.now`); injectable for tests. */
+  readonly now?: () => number;
+}
+
+/** A progress display for one run; `start`, then `update` per step, then `stop`. */
+export class Progress {
+  private readonly now: () => number;
+  private readonly logEvery: number;
+  private bar: cliProgress.SingleBar | null = null;
+  private startStep = 0;
+  private startTime = 0;
+  private lastLogged = -1;
+  private step = 0;
+  private elbo: number | null = null;
+
+  constructor(private readonly opts: ProgressOptions) {
+    if (!(opts.total >= 0)) throw new Error(`progress: total must be ≥ 0, got ${opts.total}`);
+    this.now = opts.now ?? (() => performance.now());
+    this.logEvery = Math.max(1, Math.floor(opts.logEvery ?? Math.ceil(opts.total / 20)));
+  }
+
+  /** Whether the bar is drawn (a TTY stream) rather than log lines. */
+  get interactive(): boolean {
+    return this.opts.stream.isTTY === true;
+  }
+
+  /** Begins at `step` (non-zero when resuming; the rate counts only steps run now). */
+  start(step = 0): void {
+    this.startStep = this.step = this.lastLogged = step;
+    this.startTime = this.now();
+    if (!this.interactive) return;
+    this.bar = new cliProgress.SingleBar({
+      stream: this.opts.stream as unknown as NodeJS.WritableStream,
+      format: `${this.opts.label ?? 'train'} {bar} {value}/{total} | {rate} steps/s | ETA {eta_formatted} | ELBO {elbo}`,
+      hideCursor: true,
+      etaBuffer: 50,
+      fps: 5,
+    }, cliProgress.Presets.shades_classic);
+    this.bar.start(this.opts.total, step, { rate: '-', elbo: '-' });
+  }
+
+  /** Records that `step` steps are done, with the current ELBO (per sequence or per step, as the caller reports it). */
+  update(step: number, metrics: { elbo?: number } = {}): void {
+    this.step = step;
+    if (metrics.elbo !== undefined) this.elbo = metrics.elbo;
+    if (this.bar) {
+      this.bar.update(step, { rate: formatRate(this.rate()), elbo: formatElbo(this.elbo) });
+    } else if (step - this.lastLogged >= this.logEvery || (step >= this.opts.total && step > this.lastLogged)) {
+      this.log();
+    }
+  }
+
+  /** Finishes the display (a final line in non-TTY mode if the last step was not logged). */
+  stop(): void {
+    if (this.bar) {
+      this.bar.stop();
+      this.bar = null;
+    } else if (this.step > this.lastLogged) {
+      this.log();
+    }
+  }
+
+  /** Steps per second since `start`. */
+  rate(): number {
+    const seconds = (this.now() - this.startTime) / 1000;
+    return seconds > 0 ? (this.step - this.startStep) / seconds : 0;
+  }
+
+  private log(): void {
+    const { total } = this.opts;
+    const rate = this.rate();
+    const pct = total > 0 ? ` (${((100 * this.step) / total).toFixed(1)}%)` : '';
+    const eta = rate > 0 ? formatDuration((total - this.step) / rate) : '-';
+    this.opts.stream.write(`${this.opts.label ?? 'train'} step ${this.step}/${total}${pct} | ${formatRate(rate)} steps/s | ETA ${eta} | ELBO ${formatElbo(this.elbo)}\n`);
+    this.lastLogged = this.step;
+  }
+}
+
+/** `1h02m03s`, `4m05s`, `12s`. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '-';
+  const s = Math.round(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return h > 0 ? `${h}h${two(m)}m${two(r)}s` : m > 0 ? `${m}m${two(r)}s` : `${r}s`;
+}
+
+function formatRate(r: number): string {
+  return r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2);
+}
+
+function formatElbo(e: number | null): string {
+  return e === null ? '-' : Number.isFinite(e) ? e.toFixed(3) : String(e);
+}
