@@ -2,6 +2,9 @@
 import { InternalError } from '../compiler/diagnostics.js';
 import { OverrideError } from '../compiler/check/dims.js';
 import { DataError } from '../runtime/data/errors.js';
+import { CheckpointError } from '../runtime/checkpoint.js';
+import { RunError } from '../runtime/run.js';
+import { DeviceError } from '../runtime/session.js';
 
 /** Exit codes of every seqc command. */
 export const Exit = { ok: 0, modelErrors: 1, usage: 2, internal: 3, data: 4, runtime: 5 } as const;
@@ -26,6 +29,10 @@ export function reportFailure(e: unknown, term: Terminal): number {
   if (e instanceof UsageError || e instanceof OverrideError) {
     term.err(`seqc: ${e.message}`);
     return Exit.usage;
+  }
+  if (e instanceof RunError || e instanceof CheckpointError || e instanceof DeviceError) {
+    term.err(`seqc: ${e.message}`);
+    return Exit.runtime;
   }
   if (e instanceof DataError) {
     term.err(`seqc: bad data: ${e.message}`);

@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { runCheck } from './check.js';
 import { runCompile } from './compile.js';
+import { runTrain } from './train.js';
+import { runEval, runExport, runSample } from './use.js';
 import { runFmt } from './fmt.js';
 import { Exit, processTerminal, reportFailure, type Terminal } from './io.js';
 
@@ -47,6 +49,61 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .action((file: string, opts: Record<string, string | string[]>) => {
       code = runCompile(file, opts as never, term);
     });
+  program
+    .command('train')
+    .description('train a model (on the built-in speech dataset unless --data is given)')
+    .argument('<file>', 'model file (.seq)')
+    .option('--data <path>', 'dataset: a directory with train/valid/test files, or one file with the splits')
+    .option('--steps <n>', 'optimizer steps (default 1500)')
+    .option('--epochs <n>', 'passes over the training split (instead of --steps)')
+    .option('--time-limit <s>', 'stop after this many seconds (checkpointed)')
+    .option('--batch <n>', 'sequences per batch (default 16)')
+    .option('--max-len <n>', 'cut training sequences into windows of at most n steps')
+    .option('--lr <x>', 'learning rate (default 1e-3)')
+    .option('--lr-schedule <kind>', 'constant, cosine or exp (default constant)')
+    .option('--warmup <n>', 'linear learning-rate warm-up steps (default 0)')
+    .option('--clip <x>', 'global gradient-norm clipping threshold, 0 = off (default 10)')
+    .option('--weight-decay <x>', 'decoupled weight decay (default 0)')
+    .option('--kl-anneal <n>', 'raise the KL weight linearly to 1 over n steps (default 0: always 1)')
+    .option('--kl-start <x>', 'initial KL weight when annealing (default 0)')
+    .option('--valid-every <n>', 'validate and checkpoint every n steps (default 250)')
+    .option('--patience <n>', 'stop after n validations without improvement, 0 = never (default 0)')
+    .option('--out <dir>', 'run directory (default runs/<model>, runs/<model>-2, ...)')
+    .option('--seed <n>', 'seed for initialization, shuffling and noise (default 1)')
+    .option('--device <d>', 'cpu or cuda (default cpu)')
+    .option('--threads <n>', 'intra-op threads (default 1: fastest at widths up to 256)')
+    .option('--set <name=value>', 'override a hyperparameter (repeatable)', collect, [])
+    .option('--resume <run>', 'continue a run from its last checkpoint')
+    .action(async (file: string, opts: Record<string, string | string[]>) => {
+      code = await runTrain(file, opts as never, term);
+    });
+  const useCommand = (name: string, description: string) => program
+    .command(name)
+    .description(description)
+    .argument('<file>', 'model file (.seq) the run was trained from')
+    .option('--checkpoint <run>', 'a run directory (uses checkpoints/best.ckpt, else last.ckpt) or a .ckpt file')
+    .option('--which <ckpt>', 'best or last checkpoint of the run')
+    .option('--set <name=value>', 'hyperparameter overrides (default: the run\'s own)', collect, [])
+    .option('--device <d>', 'cpu or cuda (default cpu)')
+    .option('--threads <n>', 'intra-op threads (default 1)');
+  useCommand('eval', 'report the ELBO and the importance-sampled log-likelihood of a data split')
+    .option('--data <path>', 'dataset (default: the run\'s training data)')
+    .option('--split <name>', 'train, valid or test (default test)')
+    .option('--iwae <k>', 'importance samples per sequence (default 1)')
+    .option('--batch <n>', 'sequences per evaluation batch')
+    .option('--seed <n>', 'noise seed (default 1)')
+    .option('--json', 'print one JSON object')
+    .action(async (file: string, opts: Record<string, string>) => { code = await runEval(file, opts, term); });
+  useCommand('sample', 'sample sequences from a trained model, or continue given prefixes')
+    .option('--num <n>', 'number of sequences (default 4)')
+    .option('--steps <t>', 'steps per sequence (default 40)')
+    .option('--prefix <data>', 'a data file whose sequences are continued')
+    .option('--seed <n>', 'noise seed (default 1)')
+    .option('-o, --out <dir>', 'output directory')
+    .action(async (file: string, opts: Record<string, string>) => { code = await runSample(file, opts, term); });
+  useCommand('export', 'write standalone sample.onnx and evaluate.onnx with the trained weights baked in')
+    .option('-o, --out <dir>', 'output directory')
+    .action(async (file: string, opts: Record<string, string>) => { code = await runExport(file, opts, term); });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;

@@ -173,12 +173,12 @@ function checkHashes(path: string, h: Header, expect: LoadExpectations): void {
   if (expect.sourceHash !== undefined && expect.sourceHash !== h.sourceHash) {
     throw new CheckpointError(
       `checkpoint ${path} was written for model source sha256 ${h.sourceHash}, but ${model} now has sha256 ${expect.sourceHash}: ` +
-      'the model file changed since; --resume needs the same model (restore it, or start a new run without --resume)');
+      'the model file changed since; a checkpoint only fits the model it was trained with (restore the model file, or train a new run)');
   }
   if (expect.manifestHash !== undefined && expect.manifestHash !== h.manifestHash) {
     throw new CheckpointError(
       `checkpoint ${path} was written for manifest sha256 ${h.manifestHash}, but ${model} now compiles to manifest sha256 ${expect.manifestHash}: ` +
-      'the source is the same but the compile options (dtype, hyperparameter overrides, optimizer) differ; --resume needs the same model and options');
+      'the source is the same but the compile options (dtype, hyperparameter overrides, optimizer) differ; a checkpoint only fits the model and options it was trained with');
   }
 }
 

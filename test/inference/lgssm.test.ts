@@ -60,6 +60,8 @@ describe('inference: linear-Gaussian state-space model vs the Kalman filter', fu
     const sf: Feeds = {};
     for (const p of c.model.params) sf[p.name] = f64(params[p.name]!, [...p.shape]);
     for (const i of c.sample.inputs.filter((x) => x.role === 'noise')) sf[i.name] = f64(rng.normals(T * N * 2), [T, N, 2]);
+    sf['prefix.x'] = f64(new Float64Array(T * N * 2), [T, N, 2]);
+    sf['prefix_mask'] = f64(new Float64Array(T * N), [T, N]);
     const out = await sample.run(sf);
     const x = out['sample.x']!.data as Float64Array;
     xs = Array.from({ length: N }, (_, b) => Array.from({ length: T }, (_, t) => [x[(t * N + b) * 2]!, x[(t * N + b) * 2 + 1]!]));

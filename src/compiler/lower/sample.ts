@@ -4,7 +4,10 @@
  * emissions and states are updated. All randomness is an input (see `noiseFor`).
  *
  * Inputs: every parameter; `data.<u>` [T, B, w] for control inputs; `noise.<v>.<kind>` [T, B, ·]
- * for every latent and observed variable. Outputs: `sample.<v>` [T, B, w] for each of them.
+ * for every latent and observed variable; `prefix.<x>` [T, B, w] and `prefix_mask` [T, B] to
+ * continue given observations: where the mask is 1, x[t] is the prefix's value instead of a draw
+ * (latents over the prefix are drawn from the prior, not inferred: a documented approximation).
+ * Outputs: `sample.<v>` [T, B, w] for each latent and observed variable.
  */
 import type { CheckedModel, SampleDef } from '../checked.js';
 import { distReads, readsOf } from '../checked.js';
@@ -21,6 +24,9 @@ export function lowerSampler(m: CheckedModel, dtype: DType): LoweredGraph {
   const b = L.b;
   for (const v of m.vars.values()) if (v.role === 'input') L.seqs.set(v.name, L.input(`data.${v.name}`, ['T', 'B', v.width], 'data'));
   const drawn = new Map<string, SampleDef>([...m.priors, ...m.emissions].map((d) => [d.target, d] as const));
+  const observed = m.emissions.map((e) => e.target);
+  const prefixes = new Map(observed.map((n) => [n, L.input(`prefix.${n}`, ['T', 'B', m.vars.get(n)!.width], 'data')] as const));
+  const prefixMask = L.input('prefix_mask', ['T', 'B'], 'mask');
   const updates = new Map(m.transitions.map((a) => [a.target, a] as const));
   const deps = new Map<string, { name: string; offset: number }[]>();
   for (const [n, d] of drawn) deps.set(n, distReads(d.dist));
@@ -49,6 +55,8 @@ export function lowerSampler(m: CheckedModel, dtype: DType): LoweredGraph {
       if (m.vars.get(n)!.init === 'learned') used.add(`${n}.init`);
     }
   }
+  for (const [n, v] of prefixes) phase.scanned(`prefix:${n}`, v);
+  phase.scanned('prefix_mask', prefixMask);
   const carried = new Set<string>();
   for (const rs of deps.values()) for (const r of rs) if (r.offset === -1 && members.has(r.name)) carried.add(r.name);
   const carries = [...carried].sort().map((n) => ({
@@ -67,7 +75,10 @@ export function lowerSampler(m: CheckedModel, dtype: DType): LoweredGraph {
       if (d) {
         const ns: Record<string, Value> = {};
         for (const k of Object.keys(noise.get(n)!)) ns[k] = p.slices.get(`noise.${n}.${k}`)!;
-        p.cur.set(n, sampleFor(ctx, L.dist(p.scope, d.dist), ns));
+        let v = sampleFor(ctx, L.dist(p.scope, d.dist), ns);
+        const given = p.slices.get(`prefix:${n}`);
+        if (given) v = p.b.where(p.b.greater(p.b.reshape(p.slices.get('prefix_mask')!, ['B', 1]), p.b.constant(0, [], dtype)), given, v);
+        p.cur.set(n, v);
       } else p.cur.set(n, L.update(p, n, updates.get(n)!.value, next));
       if (carried.has(n)) next.set(n, p.cur.get(n)!);
     }

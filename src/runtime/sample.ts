@@ -1,0 +1,113 @@
+/**
+ * @file Sampling from a trained model: ancestral sampling from the prior, or continuing given
+ * prefixes; results denormalized back to data units and written as NPY/JSON plus the natural
+ * picture or sound: piano rolls and handwriting strokes as SVG, waveforms as WAV and SVG.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as ort from 'onnxruntime-node';
+import { denormalize, encodeNpy, encodeWav16, makeBatch, type Sequence } from './data/index.js';
+import { lineChartSvg, pianoRollSvg, strokesSvg, waveformSvg } from './plot.js';
+import { Rng } from './rng.js';
+import { RunError, writeFileAtomic } from './run.js';
+import { toTensor } from './session.js';
+import type { Trained } from './trained.js';
+
+/** Sampled values per variable, time-major [T, N, w], in data units. */
+export interface Samples {
+  readonly steps: number;
+  readonly num: number;
+  readonly values: Map<string, { width: number; data: Float32Array }>;
+}
+
+/** Draws `num` sequences of `steps` steps; `prefix` (normalized) sequences are continued. */
+export async function drawSamples(t: Trained, session: ort.InferenceSession, opts: { num: number; steps: number; seed: number; prefix?: readonly Sequence[] }): Promise<Samples> {
+  const c = t.compiled;
+  const rng = new Rng(opts.seed);
+  const inputs = t.spec.filter((v) => c.manifest.variables.find((x) => x.name === v.name)?.role === 'input');
+  if (inputs.length && !opts.prefix) throw new RunError(`this model reads control inputs (${inputs.map((v) => v.name).join(', ')}); pass --prefix DATA that contains them`);
+  const N = opts.prefix ? opts.prefix.length : opts.num;
+  const prefixBatch = opts.prefix ? makeBatch(opts.prefix, t.spec, Float32Array) : null;
+  const T = Math.max(opts.steps, prefixBatch?.steps ?? 0);
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const i of c.manifest.graphs.sample.inputs) {
+    if (i.role === 'param') {
+      const p = t.store.get(i.name);
+      feeds[i.name] = toTensor('float32', p.data as Float32Array, p.shape);
+    } else if (i.role === 'noise') {
+      const w = i.shape[2] as number;
+      const a = new Float32Array(T * N * w);
+      rng.fill(i.law ?? 'normal', a);
+      feeds[i.name] = toTensor('float32', a, [T, N, w]);
+    } else if (i.role === 'data') {
+      const name = i.name.replace(/^(prefix|data)\./, '');
+      const w = t.spec.find((v) => v.name === name)!.width;
+      feeds[i.name] = toTensor('float32', padTime(prefixBatch?.values.get(name), prefixBatch?.steps ?? 0, T, N * w), [T, N, w]);
+    } else if (i.role === 'mask') {
+      feeds[i.name] = toTensor('float32', padTime(prefixBatch?.mask, prefixBatch?.steps ?? 0, T, N), [T, N]);
+    }
+  }
+  const out = await session.run(feeds);
+  const values = new Map<string, { width: number; data: Float32Array }>();
+  for (const v of c.manifest.variables) {
+    const o = out[`sample.${v.name}`];
+    if (!o) continue;
+    const data = Float32Array.from(o.data as Float32Array);
+    values.set(v.name, { width: v.width, data: v.role === 'observe' && v.elem === 'real' ? denormalize(v.name, data, t.stats) : data });
+  }
+  return { steps: T, num: N, values };
+}
+
+/** A [T0, rows] time-major array extended with zeros to T steps. */
+function padTime(a: Float32Array | undefined, t0: number, T: number, rows: number): Float32Array {
+  const out = new Float32Array(T * rows);
+  if (a) out.set(a.subarray(0, Math.min(t0, T) * rows));
+  return out;
+}
+
+/** One sequence's frames of one variable, [T][w]. */
+function frames(s: Samples, name: string, n: number): number[][] {
+  const v = s.values.get(name)!;
+  return Array.from({ length: s.steps }, (_, t) => Array.from(v.data.subarray((t * s.num + n) * v.width, (t * s.num + n + 1) * v.width)));
+}
+
+/** Writes samples and pictures into `out`; returns the files written. */
+export function writeSamples(t: Trained, s: Samples, out: string, sampleRate: number | null): string[] {
+  mkdirSync(out, { recursive: true });
+  const written: string[] = [];
+  const put = (file: string, data: string | Uint8Array): void => {
+    writeFileAtomic(join(out, file), data);
+    written.push(join(out, file));
+  };
+  const observed = t.compiled.manifest.variables.filter((v) => v.role === 'observe');
+  const json: Record<string, number[][][]> = {};
+  for (const v of [...observed, ...t.compiled.manifest.variables.filter((x) => x.role === 'latent')]) {
+    json[v.name] = Array.from({ length: s.num }, (_, n) => frames(s, v.name, n));
+    const nt = new Float32Array(s.num * s.steps * v.width);
+    for (let n = 0; n < s.num; n++) for (let k = 0; k < s.steps; k++) nt.set(s.values.get(v.name)!.data.subarray((k * s.num + n) * v.width, (k * s.num + n + 1) * v.width), (n * s.steps + k) * v.width);
+    put(`${v.name}.npy`, encodeNpy([s.num, s.steps, v.width], '<f4', nt));
+  }
+  put('samples.json', JSON.stringify({ model: t.compiled.manifest.model, steps: s.steps, sequences: s.num, variables: json }) + '\n');
+  const shown = Math.min(s.num, 4);
+  const roll = observed.find((v) => v.elem === 'binary' && v.width === 88);
+  const pen = observed.find((v) => v.elem === 'binary' && v.width === 1);
+  const xy = observed.find((v) => v.elem === 'real' && v.width === 2);
+  for (let n = 0; n < shown; n++) {
+    if (roll) put(`sample-${n}.svg`, pianoRollSvg(frames(s, roll.name, n), { title: `${t.compiled.manifest.model}: sample ${n}` }));
+    else if (pen && xy) {
+      const p = frames(s, pen.name, n);
+      const d = frames(s, xy.name, n);
+      put(`sample-${n}.svg`, strokesSvg(d.map((f, k) => [f[0]!, f[1]!, p[k]![0]! > 0.5] as const), { title: `${t.compiled.manifest.model}: sample ${n}` }));
+    } else if (observed.length === 1 && observed[0]!.elem === 'real' && sampleRate) {
+      const wave = Float32Array.from(frames(s, observed[0]!.name, n).flat());
+      put(`sample-${n}.wav`, encodeWav16(wave, sampleRate));
+      put(`sample-${n}.svg`, waveformSvg(wave, sampleRate, { title: `${t.compiled.manifest.model}: sample ${n}` }));
+    } else {
+      const v = observed[0]!;
+      const f = frames(s, v.name, n);
+      const series = Array.from({ length: Math.min(4, v.width) }, (_, d) => ({ name: `${v.name}[${d}]`, points: f.map((row, k) => [k, row[d]!] as [number, number]) }));
+      put(`sample-${n}.svg`, lineChartSvg({ title: `${t.compiled.manifest.model}: sample ${n}`, xLabel: 't', yLabel: v.name, series }));
+    }
+  }
+  return written;
+}
