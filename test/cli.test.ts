@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { repoRoot } from './helpers/examples.js';
 
+const run_ = (...args: string[]) => run(...args);
+
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
@@ -111,5 +113,89 @@ describe('cli: seqc fmt', () => {
     expect(r.code).to.equal(1);
     expect(r.err).to.contain('error[E0001]');
     expect(readFileSync(f, 'utf8')).to.equal(before);
+  });
+});
+
+describe('cli: train, eval, sample, export', function () {
+  this.timeout(120_000);
+  const small = ['--set', 'x_dim=3', '--set', 'z_dim=2', '--set', 'h_dim=8', '--set', 'f_dim=8'];
+  let data: string;
+  let run: string;
+
+  before(async () => {
+    data = join(tmp, 'jsondata');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(data, { recursive: true });
+    const seq = (k: number) => Array.from({ length: 5 + (k % 3) }, (_, t) => [Math.sin(t + k), Math.cos(t * k), 0.1 * t]);
+    for (const [split, n] of [['train', 12], ['valid', 4], ['test', 4]] as const) {
+      writeFileSync(join(data, `${split}.json`), JSON.stringify({ sequences: Array.from({ length: n }, (_, k) => seq(k)) }));
+    }
+    run = join(tmp, 'clirun');
+  });
+
+  it('train: a short run exits 0, prints a summary and the next command, and leaves the run files', async () => {
+    const r = await run_('train', join(repoRoot, 'examples/vrnn.seq'), '--data', data, '--steps', '20', '--valid-every', '10', '--out', run, ...small);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out).to.match(/done: 20 steps in [0-9.]+ s \(finished\)/);
+    expect(r.out).to.contain(`next: npx seqc sample ${join(repoRoot, 'examples/vrnn.seq')} --checkpoint ${run}`);
+    for (const f of ['model.seq', 'manifest.json', 'config.json', 'metrics.jsonl', 'curves.svg', 'checkpoints/best.ckpt', 'checkpoints/last.ckpt']) {
+      expect(existsSync(join(run, f)), f).to.equal(true);
+    }
+    expect(readFileSync(join(run, 'curves.svg'), 'utf8')).to.contain('<svg');
+  });
+
+  it('train: refuses to overwrite a run, and --resume continues it', async () => {
+    const again = await run_('train', join(repoRoot, 'examples/vrnn.seq'), '--data', data, '--steps', '5', '--out', run, ...small);
+    expect(again.code).to.equal(2);
+    expect(again.err).to.contain('already holds a run; use --resume');
+    const resumed = await run_('train', join(repoRoot, 'examples/vrnn.seq'), '--resume', run, '--steps', '25');
+    expect(resumed.code, resumed.err).to.equal(0);
+    expect(resumed.out).to.contain('resuming');
+    expect(resumed.out).to.match(/done: 25 steps/);
+  });
+
+  it('eval --json prints exactly the documented keys, with K named', async () => {
+    const r = await run_('eval', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--iwae', '4', '--json');
+    expect(r.code, r.err).to.equal(0);
+    const j = JSON.parse(r.out);
+    expect(Object.keys(j)).to.deep.equal(['split', 'n_sequences', 'n_steps', 'k', 'elbo_per_seq', 'elbo_per_step', 'iwae_per_seq', 'iwae_per_step']);
+    expect(j.split).to.equal('test');
+    expect(j.k).to.equal(4);
+    expect(j.n_sequences).to.equal(4);
+    expect(j.n_steps).to.equal(5 + 6 + 7 + 5);
+    expect(j.elbo_per_step).to.be.closeTo(j.elbo_per_seq * 4 / j.n_steps, 1e-9);
+    const text = await run_('eval', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--iwae', '4');
+    expect(text.out).to.contain('log-likelihood, importance-sampled, K = 4');
+  });
+
+  it('sample and export write their files', async () => {
+    const s = await run_('sample', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--num', '2', '--steps', '6', '-o', join(run, 's'));
+    expect(s.code, s.err).to.equal(0);
+    expect(JSON.parse(readFileSync(join(run, 's', 'samples.json'), 'utf8')).variables.x).to.have.length(2);
+    const e = await run_('export', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '-o', join(run, 'exp'));
+    expect(e.code, e.err).to.equal(0);
+    expect(existsSync(join(run, 'exp', 'sample.onnx'))).to.equal(true);
+  });
+
+  it('bad data, a missing run and a missing CUDA build are reported without a stack trace', async () => {
+    const bad = join(tmp, 'baddata');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(join(bad, 'train.json'), JSON.stringify({ sequences: [[[1, 2]]] }));
+    writeFileSync(join(bad, 'valid.json'), JSON.stringify({ sequences: [[[1, 2, 3]]] }));
+    writeFileSync(join(bad, 'test.json'), JSON.stringify({ sequences: [[[1, 2, 3]]] }));
+    const d = await run_('train', join(repoRoot, 'examples/vrnn.seq'), '--data', bad, '--steps', '2', '--out', join(tmp, 'r2'), ...small);
+    expect(d.code).to.equal(4);
+    expect(d.err).to.match(/train\.json.*sequence 0.*step 0.*frame has 2 values, model expects x : real\[3\]/);
+    expect(d.err).to.not.match(/\n\s+at /);
+    const m = await run_('eval', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', join(tmp, 'nope'));
+    expect(m.code).to.equal(5);
+    expect(m.err).to.contain('has no checkpoint');
+    const g = await run_('train', join(repoRoot, 'examples/vrnn.seq'), '--data', data, '--steps', '2', '--device', 'cuda', '--out', join(tmp, 'r3'), ...small);
+    expect(g.code).to.equal(5);
+    expect(g.err).to.contain('ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node');
+    const n = await run_('train', join(repoRoot, 'examples/rnn_normal.seq'), '--steps', '2', '--set', 'x_dim=3', '--out', join(tmp, 'r4'));
+    expect(n.code).to.equal(5);
+    expect(n.err).to.contain('does not fit this model (it reads x : real[3]); pass --data DIR');
   });
 });

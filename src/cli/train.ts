@@ -41,7 +41,7 @@ export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
     warmup: num('warmup', o.warmup, 0, { int: true, min: 0 }), clip: num('clip', o.clip, 10, { min: 0 }),
     weightDecay: num('weight-decay', o.weightDecay, 0, { min: 0 }),
     klAnneal: num('kl-anneal', o.klAnneal, 0, { int: true, min: 0 }), klStart: num('kl-start', o.klStart, 0, { min: 0 }),
-    validEvery: num('valid-every', o.validEvery, 250, { int: true, min: 1 }), patience: num('patience', o.patience, 0, { int: true, min: 0 }),
+    validEvery: num('valid-every', o.validEvery, 100, { int: true, min: 1 }), patience: num('patience', o.patience, 5, { int: true, min: 0 }),
     seed: num('seed', o.seed, 1, { int: true, min: 0 }), device, threads: num('threads', o.threads, 1, { int: true, min: 1 }),
   };
 }

@@ -276,7 +276,7 @@ export function writeCurves(dir: string): void {
   }
   writeFileAtomic(join(dir, 'curves.svg'), lineChartSvg({
     title: 'ELBO per time step (nats, data units)', xLabel: 'optimizer step', yLabel: 'ELBO / step',
-    series: [{ name: 'train (moving average of 25)', points: trainPts }, { name: 'validation', points: validPts }],
+    series: [{ name: 'train (avg of 25)', points: trainPts }, { name: 'validation', points: validPts }],
   }));
 }
 
