@@ -154,6 +154,15 @@ describe('cli: train, eval, sample, export', function () {
     expect(resumed.out).to.match(/done: 25 steps/);
   });
 
+  it('train --iwae K trains on the importance-weighted bound', async () => {
+    const r = await run_('train', join(repoRoot, 'examples/vrnn.seq'), '--data', data, '--steps', '6', '--iwae', '3', '--valid-every', '3', '--out', join(tmp, 'iwrun'), ...small);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out).to.contain('IWAE bound with K = 3');
+    expect(JSON.parse(readFileSync(join(tmp, 'iwrun', 'manifest.json'), 'utf8')).iwaeK).to.equal(3);
+    const e = await run_('eval', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', join(tmp, 'iwrun'), '--json');
+    expect(e.code, e.err).to.equal(0);
+  });
+
   it('eval --json prints exactly the documented keys, with K named', async () => {
     const r = await run_('eval', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--iwae', '4', '--json');
     expect(r.code, r.err).to.equal(0);

@@ -64,6 +64,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--warmup <n>', 'linear learning-rate warm-up steps (default 0)')
     .option('--clip <x>', 'global gradient-norm clipping threshold, 0 = off (default 10)')
     .option('--weight-decay <x>', 'decoupled weight decay (default 0)')
+    .option('--iwae <k>', 'train on the importance-weighted bound with k samples per sequence (default 1: the ELBO)')
     .option('--kl-anneal <n>', 'raise the KL weight linearly to 1 over n steps (default 0: always 1)')
     .option('--kl-start <x>', 'initial KL weight when annealing (default 0)')
     .option('--valid-every <n>', 'validate and checkpoint every n steps (default 100)')

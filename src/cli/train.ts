@@ -10,7 +10,7 @@ export interface TrainCliOptions {
   data?: string; steps?: string; epochs?: string; timeLimit?: string; batch?: string; maxLen?: string;
   lr?: string; lrSchedule?: string; warmup?: string; clip?: string; weightDecay?: string;
   klAnneal?: string; klStart?: string; validEvery?: string; patience?: string;
-  out?: string; seed?: string; device?: string; threads?: string; set?: string[]; resume?: string;
+  out?: string; seed?: string; device?: string; threads?: string; set?: string[]; resume?: string; iwae?: string;
 }
 
 function num(name: string, v: string | undefined, def: number, opts: { int?: boolean; min?: number } = {}): number {
@@ -43,6 +43,7 @@ export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
     klAnneal: num('kl-anneal', o.klAnneal, 0, { int: true, min: 0 }), klStart: num('kl-start', o.klStart, 0, { min: 0 }),
     validEvery: num('valid-every', o.validEvery, 100, { int: true, min: 1 }), patience: num('patience', o.patience, 5, { int: true, min: 0 }),
     seed: num('seed', o.seed, 1, { int: true, min: 0 }), device, threads: num('threads', o.threads, 1, { int: true, min: 1 }),
+    iwae: num('iwae', o.iwae, 1, { int: true, min: 1 }),
   };
 }
 
@@ -72,7 +73,7 @@ export async function runTrain(model: string, o: TrainCliOptions, term: Terminal
   };
   process.on('SIGINT', onInt);
   try {
-    term.out(`training ${model} into ${dir}/ (${cfg.steps !== null ? `${cfg.steps} steps` : `${cfg.epochs} epochs`}, batch ${cfg.batch}, lr ${cfg.lr}, seed ${cfg.seed}, ${cfg.device})`);
+    term.out(`training ${model} into ${dir}/ (${cfg.steps !== null ? `${cfg.steps} steps` : `${cfg.epochs} epochs`}, batch ${cfg.batch}, lr ${cfg.lr}${(cfg.iwae ?? 1) > 1 ? `, IWAE bound with K = ${cfg.iwae}` : ''}, seed ${cfg.seed}, ${cfg.device})`);
     const s = await train(cfg, dir, resume, { info: (l) => term.out(l), warn: (l) => term.err(`seqc: ${l}`), stream: process.stderr }, signal);
     const fmt = (x: number | null): string => (x === null ? '-' : x.toFixed(3));
     term.out([

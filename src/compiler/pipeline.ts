@@ -30,6 +30,8 @@ export interface CompileOptions {
   readonly overrides?: readonly Override[];
   readonly optimizer?: OptimizerKind;
   readonly opset?: number;
+  /** Train on the importance-weighted bound with K samples per sequence (1 = the ELBO). */
+  readonly iwaeK?: number;
 }
 
 /** One compiled graph: IR, ONNX model, and what its inputs mean. */
@@ -55,6 +57,8 @@ export interface Manifest {
   readonly sourceHash: string;
   readonly dtype: DType;
   readonly opset: number;
+  /** K of the importance-weighted training bound (1: the ELBO). */
+  readonly iwaeK: number;
   readonly hyperparameters: Readonly<Record<string, number>>;
   readonly variables: readonly { name: string; role: string; elem: string; width: number }[];
   readonly parameters: readonly { name: string; shape: readonly number[]; init: unknown }[];
@@ -91,14 +95,16 @@ export function compile(path: string, text: string, opts: CompileOptions = {}): 
   const dtype = opts.dtype ?? 'float32';
   const opset = opts.opset ?? 17;
   const optimizer = opts.optimizer ?? 'adam';
-  const elbo = lowerElbo(m, schedule(m), dtype);
+  const tp = schedule(m);
+  const elbo = lowerElbo(m, tp, dtype);
   const evalIr = optimize(elbo.graph);
-  const step = trainStep(evalIr, { loss: 'loss', params: m.params.map((p) => p.name), optimizer });
+  const objective = (opts.iwaeK ?? 1) > 1 ? lowerElbo(m, tp, dtype, { iwaeK: opts.iwaeK! }) : elbo;
+  const step = trainStep(objective === elbo ? evalIr : optimize(objective.graph), { loss: 'loss', params: m.params.map((p) => p.name), optimizer });
   const trainIr = optimize(step.graph);
   const sampler = lowerSampler(m, dtype);
   const sampleIr = optimize(sampler.graph);
   const trainInputs: InputSpec[] = [
-    ...elbo.inputs,
+    ...objective.inputs,
     ...step.scalarInputs.map((n) => ({ name: n, shape: [], role: 'optimizer' as const })),
     ...step.stateInputs.map((s) => ({ name: s.name, shape: s.shape as readonly number[], role: 'state' as const })),
   ];
@@ -114,7 +120,7 @@ export function compile(path: string, text: string, opts: CompileOptions = {}): 
     format: 'seqppl-manifest/1',
     model: m.name,
     sourceHash: createHash('sha256').update(text).digest('hex'),
-    dtype, opset,
+    dtype, opset, iwaeK: opts.iwaeK ?? 1,
     hyperparameters: Object.fromEntries(m.hyper),
     variables: [...m.vars.values()].map((v) => ({ name: v.name, role: v.role, elem: v.elem, width: v.width })),
     parameters: m.params.map((p) => ({ name: p.name, shape: p.shape, init: p.init })),

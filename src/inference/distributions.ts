@@ -124,6 +124,25 @@ function bivariateLogProb(ctx: DistCtx, d: DistValues, x: Value): Value {
   return b.logSumExp(b.add(logSoftmax(ctx, d.params['logits']!), b.sub(quad, norm)), r, false);
 }
 
+/**
+ * Entropy H[p] summed over the width, where a closed form exists:
+ * Normal Σ ½log(2πe) + log σ; Laplace Σ 1 + log 2s; Bernoulli Σ softplus(l) - σ(l)·l.
+ * Mixtures have none: null, and -log p(x) at a sample from `sampleFor` is the unbiased estimate.
+ */
+export function entropy(ctx: DistCtx, d: DistValues): Value | null {
+  const { b } = ctx;
+  const p = d.params;
+  switch (d.family) {
+    case 'Normal': return sumLast(ctx, b.add(b.log(atWidth(ctx, p['scale']!, d.width)), c(ctx, 0.5 * (LOG_2PI + 1))), d.width);
+    case 'Laplace': return sumLast(ctx, b.add(b.log(b.mul(c(ctx, 2), atWidth(ctx, p['scale']!, d.width))), c(ctx, 1)), d.width);
+    case 'Bernoulli': {
+      const l = atWidth(ctx, p['logits']!, d.width);
+      return sumLast(ctx, b.sub(b.softplus(l), b.mul(b.sigmoid(l), l)), d.width);
+    }
+    case 'MixtureNormal': case 'BivariateNormalMixture': return null;
+  }
+}
+
 /** True when KL(q‖p) has a closed form here (Normal–Normal, including the standard normal). */
 export function hasAnalyticKl(q: DistValues, p: DistValues): boolean {
   return q.family === 'Normal' && p.family === 'Normal';

@@ -13,6 +13,8 @@ import type { Trained } from './trained.js';
 
 /** A copy of `model` whose parameter inputs are replaced by initializers holding `store`'s values. */
 export function bakeWeights(model: ModelProto, store: ParamStore, params: readonly string[]): ModelProto {
+  const inGraph = new Set(model.graph.input.map((i) => i.name));
+  params = params.filter((p) => inGraph.has(p));
   const names = new Set(params);
   const dtype = store.dtype === 'float64' ? DataType.DOUBLE : DataType.FLOAT;
   const initializer = [...model.graph.initializer, ...params.map((p) => {

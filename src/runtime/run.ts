@@ -39,14 +39,14 @@ export function builtinDataset(): { path: string; fits: (spec: readonly VarSpec[
 }
 
 /** Compiles a model file or raises a RunError that carries the rendered diagnostics. */
-export function compileModel(path: string, sets: readonly string[], dtype: DType = 'float32'): { text: string; compiled: Compiled } {
+export function compileModel(path: string, sets: readonly string[], dtype: DType = 'float32', iwaeK = 1): { text: string; compiled: Compiled } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     throw new RunError(`cannot read model file '${path}'`);
   }
-  const r = compile(path, text, { dtype, overrides: parseOverrides(sets) });
+  const r = compile(path, text, { dtype, overrides: parseOverrides(sets), iwaeK });
   if (!r.compiled) {
     const shown = r.diagnostics.filter((d) => d.severity === 'error').map((d) => renderDiagnostic(r.source, d)).join('\n\n');
     throw new RunError(`${path} has errors; run \`seqc check ${path}\`\n\n${shown}`);

@@ -7,6 +7,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
+import type { DimLike } from '../compiler/ir/dim.js';
 import type { Compiled } from '../compiler/pipeline.js';
 import { loadCheckpoint, manifestHash, saveCheckpoint, type Checkpoint } from './checkpoint.js';
 import { computeStats, epochBatches, loadDataset, normalize, statsFromJson, statsToJson, type Batch, type NormStats, type Sequence, type VarSpec } from './data/index.js';
@@ -41,6 +42,8 @@ export interface TrainConfig {
   readonly seed: number;
   readonly device: Device;
   readonly threads: number;
+  /** Importance samples per sequence for the IWAE training bound (1 = ELBO). */
+  readonly iwae?: number;
   /** Samples per second of waveform data (set by the run, for writing WAV samples). */
   readonly sampleRate?: number | null;
 }
@@ -73,7 +76,7 @@ interface Metrics { step: number; epoch: number; loss: number; elbo_per_step: nu
 
 /** Trains a model into `dir`; with `resume`, continues the run in `dir` from its last checkpoint. */
 export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep: Reporter, signal: { stop: boolean }): Promise<TrainSummary> {
-  const { text, compiled: c } = compileModel(cfg.model, cfg.sets, 'float32');
+  const { text, compiled: c } = compileModel(cfg.model, cfg.sets, 'float32', cfg.iwae ?? 1);
   const spec = dataSpec(c);
   const dataPath = cfg.data ?? defaultData(spec);
   const ds = loadDataset(dataPath, spec);
@@ -236,10 +239,10 @@ export function feedsFor(c: Compiled, store: ParamStore, batch: Batch, noise: Rn
       }
       case 'mask': feeds[i.name] = toTensor('float32', batch.mask, [T, B]); break;
       case 'noise': {
-        const w = i.shape[2] as number;
-        const a = new Float32Array(T * B * w);
+        const shape = i.shape.map((d) => concreteDim(d, T, B));
+        const a = new Float32Array(shape.reduce((x, y) => x * y, 1));
         noise.fill(i.law ?? 'normal', a);
-        feeds[i.name] = toTensor('float32', a, [T, B, w]);
+        feeds[i.name] = toTensor('float32', a, shape);
         break;
       }
       case 'beta': feeds[i.name] = toTensor('float32', [scalars['beta']!], []); break;
@@ -247,6 +250,17 @@ export function feedsFor(c: Compiled, store: ParamStore, batch: Batch, noise: Rn
     }
   }
   return feeds;
+}
+
+/** A manifest dim as a number: `T`, `B`, `K*B` (importance samples side by side) or a literal. */
+export function concreteDim(d: DimLike, T: number, B: number): number {
+  if (typeof d === 'number') return d;
+  if (typeof d !== 'string') throw new Error('internal: a symbolic dim object in a manifest');
+  if (d === 'T') return T;
+  if (d === 'B') return B;
+  const m = /^(\d+)\*B$/.exec(d);
+  if (m) return Number(m[1]) * B;
+  throw new Error(`internal: unexpected dim '${d}' in a graph input`);
 }
 
 function scalar(t: ort.Tensor): number {

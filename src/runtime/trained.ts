@@ -28,7 +28,7 @@ export function loadTrained(model: string, run: string, sets: readonly string[],
   const file = checkpointPath(run, which);
   const runDir = run.endsWith('.ckpt') ? dirname(dirname(file)) : run;
   const config = existsSync(join(runDir, 'config.json')) ? readRunJson<TrainConfig>(runDir, 'config.json') : null;
-  const { compiled } = compileModel(model, sets.length ? sets : config?.sets ?? [], 'float32');
+  const { compiled } = compileModel(model, sets.length ? sets : config?.sets ?? [], 'float32', config?.iwae ?? 1);
   // The source must match; parameter names and shapes are checked when the store is built.
   const checkpoint = loadCheckpoint(file, { sourceHash: compiled.manifest.sourceHash, modelPath: model });
   const store = ParamStore.fromTensors(compiled.manifest, checkpoint.params, checkpoint.state);

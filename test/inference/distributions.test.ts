@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { Family } from '../../src/compiler/checked.js';
 import { GraphBuilder } from '../../src/compiler/ir/builder.js';
 import { evaluate, tensor } from '../../src/compiler/ir/index.js';
-import { klNormal, logProb, rsample, sampleFor, type DistCtx, type DistValues } from '../../src/inference/distributions.js';
+import { entropy, klNormal, logProb, rsample, sampleFor, type DistCtx, type DistValues } from '../../src/inference/distributions.js';
 import { Rng } from '../helpers/random.js';
 
 /** Evaluates log p(x) for rows of x [N, n] under fixed parameters (each [N, ·]). */
@@ -71,6 +71,28 @@ describe('inference: distributions', () => {
     for (let i = 0; i < 240; i++) for (let j = 0; j < 240; j++) grid2.push([-6 + i * h, -6 + j * h]);
     const lp2 = logProbs('BivariateNormalMixture', { logits: rep([0.5, -0.5], grid2.length), locs: rep([-1, 0.5, 1, -0.5], grid2.length), scales: rep([0.6, 0.9, 0.8, 0.5], grid2.length), corr: rep([0.7, -0.4], grid2.length) }, grid2, 2);
     expect(lp2.reduce((s, v) => s + Math.exp(v), 0) * h * h).to.be.closeTo(1, 1e-3);
+  });
+
+  it('distributions: closed-form entropies equal -∫ p log p by quadrature (Normal, Laplace) and the Bernoulli formula', () => {
+    const ent = (family: Family, params: Record<string, number[]>): number => {
+      const b = new GraphBuilder();
+      const ctx: DistCtx = { b, prefix: ['B'], dtype: 'float64' };
+      const pv = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, b.expand(b.constant(v, [1, v.length]), ['B', v.length])]));
+      const x = b.input('x', 'float64', ['B', 1]);
+      b.output('h', entropy(ctx, { family, params: pv, components: null, width: params[Object.keys(params)[0]!]!.length })!);
+      b.output('unused', b.reduceSum(x, [1], false));
+      return evaluate(b.build(), { x: tensor([1, 1], [0]) })['h']!.data[0]!;
+    };
+    const quad = (family: Family, params: Record<string, number[][]>): number => {
+      const h = 0.001;
+      const grid = Array.from({ length: 40001 }, (_, i) => [-20 + i * h]);
+      const lp = logProbs(family, Object.fromEntries(Object.entries(params).map(([k, v]) => [k, rep(v[0]!, grid.length)])), grid);
+      return -lp.reduce((s, v) => s + Math.exp(v) * v, 0) * h;
+    };
+    expect(ent('Normal', { loc: [0.3], scale: [1.7] })).to.be.closeTo(quad('Normal', { loc: [[0.3]], scale: [[1.7]] }), 1e-6);
+    expect(ent('Laplace', { loc: [-1], scale: [0.6] })).to.be.closeTo(quad('Laplace', { loc: [[-1]], scale: [[0.6]] }), 1e-4);
+    const p = 1 / (1 + Math.exp(-1.3));
+    expect(ent('Bernoulli', { logits: [1.3] })).to.be.closeTo(-(p * Math.log(p) + (1 - p) * Math.log(1 - p)), 1e-14);
   });
 
   it('distributions: analytic Normal KL equals the Monte Carlo KL within 3 standard errors', () => {

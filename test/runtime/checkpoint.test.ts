@@ -89,14 +89,14 @@ describe('runtime/checkpoint', () => {
     expect(() => loadCheckpoint(join(dir, 'missing.bin'))).to.throw(CheckpointError, /cannot read checkpoint .*missing\.bin/);
   });
 
-  it('checkpoint: a changed model source is refused, naming both hashes and --resume', () => {
+  it('checkpoint: a changed model source is refused, naming both hashes', () => {
     const path = join(dir, 'ckpt.bin');
     saveCheckpoint(path, sample('float32'));
     const now = 'c'.repeat(64);
     expect(() => loadCheckpoint(path, { sourceHash: now, modelPath: 'vrnn.seq' })).to.throw(CheckpointError,
       `checkpoint ${path} was written for model source sha256 ${SOURCE_HASH}, but vrnn.seq now has sha256 ${now}: ` +
-      'the model file changed since; --resume needs the same model (restore it, or start a new run without --resume)');
-    expect(() => loadCheckpoint(path, { sourceHash: SOURCE_HASH, manifestHash: now })).to.throw(CheckpointError, /compile options .* differ; --resume needs the same model and options/);
+      'the model file changed since; a checkpoint only fits the model it was trained with (restore the model file, or train a new run)');
+    expect(() => loadCheckpoint(path, { sourceHash: SOURCE_HASH, manifestHash: now })).to.throw(CheckpointError, /compile options .* differ; a checkpoint only fits the model and options it was trained with/);
   });
 
   it('checkpoint: a write failing midway leaves the previous checkpoint intact and no temp file', () => {

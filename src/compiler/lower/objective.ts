@@ -45,7 +45,8 @@ export class ModelLowering {
   /** [T, B, w] sequences: data and finished deterministic states. */
   readonly seqs = new Map<string, Value>();
 
-  constructor(readonly m: CheckedModel, readonly dtype: DType) {
+  /** The batch axis: `B`, or `K*B` when K importance samples of each sequence run side by side. */
+  constructor(readonly m: CheckedModel, readonly dtype: DType, readonly batch: DimLike = 'B') {
     for (const p of m.params) {
       this.params.set(p.name, this.b.input(p.name, dtype, p.shape));
       this.inputs.push({ name: p.name, shape: p.shape, role: 'param' });
@@ -75,13 +76,13 @@ export class ModelLowering {
   outer(): LowerScope {
     const b = this.b;
     return {
-      b, prefix: ['T', 'B'], dtype: this.dtype, nets: this.m.nets, param: (n) => this.param(n),
+      b, prefix: ['T', this.batch], dtype: this.dtype, nets: this.m.nets, param: (n) => this.param(n),
       read: (name, offset) => {
         const s = this.seqs.get(name);
         if (!s) throw new InternalError(`lower: ${name} is not available as a sequence`);
         if (offset === 0) return s;
         const isState = this.m.vars.get(name)!.role === 'state';
-        const edge = isState ? this.init(b, name, [1, 'B'], (n) => this.param(n)) : b.full([1, 'B', this.m.vars.get(name)!.width], 0, this.dtype);
+        const edge = isState ? this.init(b, name, [1, this.batch], (n) => this.param(n)) : b.full([1, this.batch, this.m.vars.get(name)!.width], 0, this.dtype);
         return offset < 0 ? b.concat([edge, b.slice(s, 0, 0, -1)], 0) : b.concat([b.slice(s, 0, 1, null), edge], 0);
       },
     };
@@ -137,9 +138,9 @@ export class ModelLowering {
       if (reverse) phase.scanned('mask', this.seqs.get('$mask')!);
       else phase.scanned('mask', this.seqs.get('$mask')!);
       const carries = ph.states.flatMap((n) => {
-        const c = [{ key: n, init: this.init(this.b, n, ['B'], (x) => this.param(x)) }];
+        const c = [{ key: n, init: this.init(this.b, n, [this.batch], (x) => this.param(x)) }];
         const v = tp.updates.get(n)!.value;
-        if (v.k === 'cell' && this.m.nets.get(v.net)!.kind === 'lstm') c.push({ key: `c:${n}`, init: this.b.full(['B', this.m.vars.get(n)!.width], 0, this.dtype) });
+        if (v.k === 'cell' && this.m.nets.get(v.net)!.kind === 'lstm') c.push({ key: `c:${n}`, init: this.b.full([this.batch, this.m.vars.get(n)!.width], 0, this.dtype) });
         return c;
       });
       const res = phase.run(carries, [...used].sort(), (p) => {
@@ -148,11 +149,11 @@ export class ModelLowering {
           let h = this.update(p, n, tp.updates.get(n)!.value, next);
           if (reverse) {
             // Padding sits at the end: a backward state must start from its init at each sequence's last step.
-            const m = p.b.reshape(p.slices.get('mask')!, ['B', 1]);
+            const m = p.b.reshape(p.slices.get('mask')!, [this.batch, 1]);
             const keep = (v: Value, init: Value): Value => p.b.add(p.b.mul(m, v), p.b.mul(p.b.sub(p.b.constant(1, [], this.dtype), m), init));
-            h = keep(h, this.init(p.b, n, ['B'], p.scope.param));
+            h = keep(h, this.init(p.b, n, [this.batch], p.scope.param));
             const c = next.get(`c:${n}`);
-            if (c) next.set(`c:${n}`, keep(c, p.b.full(['B', this.m.vars.get(n)!.width], 0, this.dtype)));
+            if (c) next.set(`c:${n}`, keep(c, p.b.full([this.batch, this.m.vars.get(n)!.width], 0, this.dtype)));
           }
           p.cur.set(n, h);
           next.set(n, h);
@@ -164,16 +165,29 @@ export class ModelLowering {
   }
 }
 
-/** Lowers the per-sequence ELBO (and training loss) of a model with a guide. */
-export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType): LoweredGraph {
-  const L = new ModelLowering(m, dtype);
+/**
+ * Lowers the per-sequence ELBO (and training loss) of a model with a guide. With `iwaeK` = K > 1
+ * the graph trains on the importance-weighted bound instead (Burda et al. 2016): every sequence
+ * is tiled K times inside the graph (rows k·B + b; noise comes as [T, K·B, w]), and
+ * loss = -Σ_b (log (1/K) Σ_k w_kb + aux_b) / Σ mask; elbo, loglik, kl and aux are K-averages and
+ * `logw` is then the per-sequence IWAE-K bound.
+ */
+export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType, opts: { iwaeK?: number } = {}): LoweredGraph {
+  const K = opts.iwaeK ?? 1;
+  if (!Number.isInteger(K) || K < 1) throw new InternalError(`lower: IWAE needs an integer K ≥ 1, got ${K}`);
+  const BD: DimLike = K > 1 ? `${K}*B` : 'B';
+  const L = new ModelLowering(m, dtype, BD);
   const b = L.b;
+  /** [T, B, ...] → [T, K·B, ...] with row k·B + b holding sequence b. */
+  const tile = (v: Value, tail: readonly DimLike[]): Value =>
+    K === 1 ? v : b.reshape(b.expand(b.reshape(v, ['T', 1, 'B', ...tail]), ['T', K, 'B', ...tail]), ['T', BD, ...tail]);
   const dataIn = [...m.vars.values()].filter((v) => v.role === 'observe' || v.role === 'input')
-    .map((v) => [v.name, L.input(`data.${v.name}`, ['T', 'B', v.width], 'data')] as const);
-  const mask = L.input('mask', ['T', 'B'], 'mask');
+    .map((v) => [v.name, tile(L.input(`data.${v.name}`, ['T', 'B', v.width], 'data'), [v.width])] as const);
+  const mask0 = L.input('mask', ['T', 'B'], 'mask');
+  const mask = tile(mask0, []);
   // Padded steps are replaced by zeros as they enter the graph, so whatever the runtime leaves
   // there (garbage, NaN) can neither leak into x[t+1] reads nor poison the sums below.
-  const valid = b.greater(b.reshape(mask, ['T', 'B', 1]), b.constant(0, [], dtype));
+  const valid = b.greater(b.reshape(mask, ['T', BD, 1]), b.constant(0, [], dtype));
   const clean = (v: Value): Value => b.where(valid, v, b.constant(0, [], dtype));
   for (const [n, v] of dataIn) L.seqs.set(n, clean(v));
   L.seqs.set('$mask', mask);
@@ -183,8 +197,8 @@ export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType): Lower
   const sto = tp.stochasticVars;
   const dependsOnLatents = (d: CDist, extra: string[] = []): boolean =>
     extra.some((n) => sto.has(n)) || Object.values(d.params).some((e) => readsOf(e).some((r) => sto.has(r.name)));
-  const zerosTB = (): Value => b.full(['T', 'B'], 0, dtype);
-  const seqCtx: DistCtx = { b, prefix: ['T', 'B'], dtype };
+  const zerosTB = (): Value => b.full(['T', BD], 0, dtype);
+  const seqCtx: DistCtx = { b, prefix: ['T', BD], dtype };
 
   // Terms that do not touch latents are computed over whole sequences, outside any scan.
   let llOut = zerosTB();
@@ -210,7 +224,7 @@ export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType): Lower
       if (g) {
         for (const e of Object.values(g.dist.params)) { phase.root(e); L.paramsOf(e, used); }
         const law = g.dist.family === 'Laplace' ? 'laplace' : 'normal';
-        noise.set(n, clean(L.input(`noise.${n}`, ['T', 'B', g.dist.width], 'noise', law)));
+        noise.set(n, clean(L.input(`noise.${n}`, ['T', BD, g.dist.width], 'noise', law)));
         phase.scanned(`noise:${n}`, noise.get(n)!);
         for (const e of Object.values(priorOf.get(n)!.dist.params)) { phase.root(e); L.paramsOf(e, used); }
       } else {
@@ -236,20 +250,20 @@ export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType): Lower
     for (const d of [...inScanEmissions, ...inScanAux]) Object.values(d.dist.params).forEach(collectPrev);
     const carries = [...carried].sort().map((n) => ({
       key: n,
-      init: m.vars.get(n)!.role === 'state' ? L.init(b, n, ['B'], (x) => L.param(x)) : b.full(['B', m.vars.get(n)!.width], 0, dtype),
+      init: m.vars.get(n)!.role === 'state' ? L.init(b, n, [BD], (x) => L.param(x)) : b.full([BD, m.vars.get(n)!.width], 0, dtype),
     }));
     for (const n of tp.stochastic) {
       const v = tp.updates.get(n)?.value;
-      if (v?.k === 'cell' && m.nets.get(v.net)!.kind === 'lstm') carries.push({ key: `c:${n}`, init: b.full(['B', m.vars.get(n)!.width], 0, dtype) });
+      if (v?.k === 'cell' && m.nets.get(v.net)!.kind === 'lstm') carries.push({ key: `c:${n}`, init: b.full([BD, m.vars.get(n)!.width], 0, dtype) });
       if (v?.k === 'cell' && !carried.has(n)) throw new InternalError(`lower: cell state ${n} is not carried`);
     }
     const res = phase.run(carries, [...used].sort(), (p) => {
-      const ctx: DistCtx = { b: p.b, prefix: ['B'], dtype };
+      const ctx: DistCtx = { b: p.b, prefix: [BD], dtype };
       const next = new Map<string, Value>();
-      let ll = p.b.full(['B'], 0, dtype);
-      let kl = p.b.full(['B'], 0, dtype);
-      let klMc = p.b.full(['B'], 0, dtype);
-      let aux = p.b.full(['B'], 0, dtype);
+      let ll = p.b.full([BD], 0, dtype);
+      let kl = p.b.full([BD], 0, dtype);
+      let klMc = p.b.full([BD], 0, dtype);
+      let aux = p.b.full([BD], 0, dtype);
       for (const n of tp.stochastic) {
         const g = tp.guideOf.get(n);
         if (g) {
@@ -277,13 +291,28 @@ export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType): Lower
   const loglik = perSeq(b.add(llIn, llOut));
   const kl = perSeq(klIn);
   const aux = perSeq(b.add(auxIn, auxOut));
-  const objective = b.sub(b.add(loglik, aux), b.mul(beta, kl));
-  const loss = b.div(b.neg(b.reduceSum(objective, [0], false)), b.reduceSum(mask, [0, 1], false));
-  b.output('loss', loss);
-  b.output('elbo', b.sub(loglik, kl));
-  b.output('loglik', loglik);
-  b.output('kl', kl);
-  b.output('aux', aux);
-  b.output('logw', b.sub(loglik, perSeq(klMcIn)));
+  const logw = b.sub(loglik, perSeq(klMcIn));
+  const steps = b.reduceSum(mask0, [0, 1], false);
+  if (K === 1) {
+    const objective = b.sub(b.add(loglik, aux), b.mul(beta, kl));
+    b.output('loss', b.div(b.neg(b.reduceSum(objective, [0], false)), steps));
+    b.output('elbo', b.sub(loglik, kl));
+    b.output('loglik', loglik);
+    b.output('kl', kl);
+    b.output('aux', aux);
+    b.output('logw', logw);
+  } else {
+    // log (1/K) Σ_k w_kb over the K copies of each sequence; β does not apply to this bound.
+    const byK = (v: Value): Value => b.reshape(v, [K, 'B']);
+    const meanK = (v: Value): Value => b.div(b.reduceSum(byK(v), [0], false), b.constant(K, [], dtype));
+    const iwae = b.sub(b.logSumExp(byK(logw), 0, false), b.constant(Math.log(K), [], dtype));
+    void beta;
+    b.output('loss', b.div(b.neg(b.reduceSum(b.add(iwae, meanK(aux)), [0], false)), steps));
+    b.output('elbo', meanK(b.sub(loglik, kl)));
+    b.output('loglik', meanK(loglik));
+    b.output('kl', meanK(kl));
+    b.output('aux', meanK(aux));
+    b.output('logw', iwae);
+  }
   return { graph: b.build(), inputs: L.inputs };
 }

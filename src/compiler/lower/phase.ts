@@ -112,7 +112,7 @@ export class Phase {
       const cur = new Map<string, Value>();
       const prevOffset = this.reverse ? 1 : -1;
       const scope: LowerScope = {
-        b: bb, prefix: ['B'], dtype: o.dtype, nets: o.nets, hoisted,
+        b: bb, prefix: [o.prefix[1]!], dtype: o.dtype, nets: o.nets, hoisted,
         param: (n) => {
           const v = params.get(n);
           if (!v) throw new InternalError(`phase: parameter ${n} is not an invariant of this scan`);
@@ -133,7 +133,7 @@ export class Phase {
 
 /** A hoisted value as a full [T, B, w] sequence (scalars broadcast). */
 function fullSeq(o: LowerScope, v: Value, w: number): Value {
-  return v.shape.length === 3 ? v : o.b.expand(v, ['T', 'B', w]);
+  return v.shape.length === 3 ? v : o.b.expand(v, ['T', o.prefix[1]!, w]);
 }
 
 
