@@ -1,4 +1,5 @@
 /** @file The `seqc` command line: one subcommand per file in src/cli; this file only wires them up. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { runCheck } from './check.js';
 import { runCompile } from './compile.js';
@@ -14,6 +15,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
   let code: number = Exit.ok;
   const program = new Command('seqc')
     .description('compile and run sequential latent-variable models written in the seq language')
+    .version(packageVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => term.out(s), writeErr: (s) => term.err(s) })
     .showHelpAfterError('(run `seqc --help` for usage)');
@@ -113,5 +115,14 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
       return e.exitCode === 0 ? Exit.ok : Exit.usage;
     }
     return reportFailure(e, term);
+  }
+}
+
+/** The version in package.json (read once, from either src/ or dist/). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
   }
 }

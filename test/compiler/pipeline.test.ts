@@ -15,25 +15,11 @@ import type { InputSpec } from '../../src/compiler/lower/objective.js';
 import { dumpModel } from '../../src/compiler/onnx/dump.js';
 import { compile, onnxBytes, type Artifact, type Compiled } from '../../src/compiler/pipeline.js';
 import { assertAllClose } from '../helpers/allclose.js';
-import { examples } from '../helpers/examples.js';
+import { examples, smallSizes as small } from '../helpers/examples.js';
 import { expectGolden } from '../helpers/golden.js';
 import { assertValidOnnx, requireOnnxChecker } from '../helpers/onnxcheck.js';
 import { Rng } from '../helpers/random.js';
 
-/** Small sizes for every example, so the interpreter stays fast. */
-const small: Record<string, string[]> = {
-  dmm: ['x_dim=4', 'z_dim=3', 'trans_dim=5', 'emit_dim=4', 'rnn_dim=4'],
-  lgssm: ['g_dim=4'],
-  rnn_gmm: ['x_dim=3', 'h_dim=4', 'f_dim=5', 'k=2'],
-  rnn_normal: ['x_dim=3', 'h_dim=4', 'f_dim=5'],
-  srnn: ['x_dim=3', 'z_dim=2', 'd_dim=4', 'a_dim=4', 'f_dim=5'],
-  storn: ['x_dim=3', 'z_dim=2', 'h_dim=4'],
-  vrnn: ['x_dim=3', 'z_dim=2', 'h_dim=4', 'f_dim=5'],
-  vrnn_gmm: ['x_dim=3', 'z_dim=2', 'h_dim=4', 'f_dim=5', 'k=2'],
-  vrnn_handwriting: ['z_dim=2', 'h_dim=4', 'f_dim=5', 'k=2'],
-  vrnn_polyphonic: ['x_dim=5', 'z_dim=2', 'h_dim=4', 'f_dim=5'],
-  zforcing: ['x_dim=3', 'z_dim=2', 'h_dim=4', 'b_dim=3', 'f_dim=5'],
-};
 
 const T = 5;
 const B = 3;

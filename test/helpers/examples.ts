@@ -13,3 +13,19 @@ export function examples(): { name: string; path: string; text: string }[] {
     name: f.replace(/\.seq$/, ''), path: `examples/${f}`, text: readFileSync(join(dir, f), 'utf8'),
   }));
 }
+
+/** `--set` overrides that make every example small enough for the interpreter and quick training. */
+export const smallSizes: Record<string, string[]> = {
+  dmm: ['x_dim=6', 'z_dim=2', 'trans_dim=8', 'emit_dim=8', 'rnn_dim=8'],
+  lgssm: ['g_dim=8'],
+  rnn_gmm: ['x_dim=4', 'h_dim=8', 'f_dim=8', 'k=2'],
+  rnn_normal: ['x_dim=4', 'h_dim=8', 'f_dim=8'],
+  srnn: ['x_dim=4', 'z_dim=2', 'd_dim=8', 'a_dim=8', 'f_dim=8'],
+  storn: ['x_dim=4', 'z_dim=2', 'h_dim=8'],
+  vrnn: ['x_dim=4', 'z_dim=2', 'h_dim=8', 'f_dim=8'],
+  vrnn_gmm: ['x_dim=4', 'z_dim=2', 'h_dim=8', 'f_dim=8', 'k=2'],
+  vrnn_handwriting: ['z_dim=2', 'h_dim=8', 'f_dim=8', 'k=2'],
+  vrnn_polyphonic: ['x_dim=6', 'z_dim=2', 'h_dim=8', 'f_dim=8'],
+  zforcing: ['x_dim=4', 'z_dim=2', 'h_dim=8', 'b_dim=4', 'f_dim=8'],
+};
+

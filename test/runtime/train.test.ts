@@ -17,25 +17,11 @@ import { createSession } from '../../src/runtime/session.js';
 import { loadTrained } from '../../src/runtime/trained.js';
 import { train, type Reporter, type TrainConfig } from '../../src/runtime/train.js';
 import { onnxBytes } from '../../src/compiler/pipeline.js';
-import { examples, repoRoot } from '../helpers/examples.js';
+import { examples, repoRoot, smallSizes as small } from '../helpers/examples.js';
 import { Rng } from '../helpers/random.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'seqc-train-'));
 
-/** Small sizes per example (as in the pipeline tests). */
-const small: Record<string, string[]> = {
-  dmm: ['x_dim=6', 'z_dim=2', 'trans_dim=8', 'emit_dim=8', 'rnn_dim=8'],
-  lgssm: ['g_dim=8'],
-  rnn_gmm: ['x_dim=4', 'h_dim=8', 'f_dim=8', 'k=2'],
-  rnn_normal: ['x_dim=4', 'h_dim=8', 'f_dim=8'],
-  srnn: ['x_dim=4', 'z_dim=2', 'd_dim=8', 'a_dim=8', 'f_dim=8'],
-  storn: ['x_dim=4', 'z_dim=2', 'h_dim=8'],
-  vrnn: ['x_dim=4', 'z_dim=2', 'h_dim=8', 'f_dim=8'],
-  vrnn_gmm: ['x_dim=4', 'z_dim=2', 'h_dim=8', 'f_dim=8', 'k=2'],
-  vrnn_handwriting: ['z_dim=2', 'h_dim=8', 'f_dim=8', 'k=2'],
-  vrnn_polyphonic: ['x_dim=6', 'z_dim=2', 'h_dim=8', 'f_dim=8'],
-  zforcing: ['x_dim=4', 'z_dim=2', 'h_dim=8', 'b_dim=4', 'f_dim=8'],
-};
 
 /** Columns of each example's data: [width, binary] per observed variable, in declaration order. */
 const columns: Record<string, [number, boolean][]> = {
