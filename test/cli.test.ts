@@ -163,6 +163,34 @@ describe('cli: train, eval, sample, export', function () {
     expect(e.code, e.err).to.equal(0);
   });
 
+  it('usage errors: --resume with settings it cannot change, IWAE with KL annealing, --num with --prefix, a mismatched --set', async () => {
+    const r = await run_('train', join(repoRoot, 'examples/vrnn.seq'), '--resume', run, '--lr', '1e-4');
+    expect(r.code).to.equal(2);
+    expect(r.err).to.contain('--lr cannot change them');
+    const k = await run_('train', join(repoRoot, 'examples/vrnn.seq'), '--iwae', '4', '--kl-anneal', '100', ...small);
+    expect(k.code).to.equal(2);
+    expect(k.err).to.contain('no separate KL term to anneal');
+    const p = await run_('sample', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--prefix', join(data, 'test.json'), '--num', '3', '-o', join(tmp, 'pp'));
+    expect(p.code).to.equal(2);
+    const same = await run_('eval', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--set', 'h_dim=8', '--json');
+    expect(same.code, same.err).to.equal(0);
+    const other = await run_('eval', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--set', 'h_dim=16', '--json');
+    expect(other.code).to.equal(5);
+    expect(other.err).to.contain('was trained with h_dim=8, but this command uses h_dim=16');
+    const missing = await run_('train', join(tmp, 'no-such-model.seq'), ...small);
+    expect(missing.code).to.equal(2);
+  });
+
+  it('sample --prefix continues the given sequences: their observations come back unchanged', async () => {
+    const s = await run_('sample', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--prefix', join(data, 'test.json'), '--steps', '9', '-o', join(tmp, 'pre'));
+    expect(s.code, s.err).to.equal(0);
+    const got = JSON.parse(readFileSync(join(tmp, 'pre', 'samples.json'), 'utf8')).variables.x as number[][][];
+    const given = JSON.parse(readFileSync(join(data, 'test.json'), 'utf8')).sequences as number[][][];
+    expect(got).to.have.length(given.length);
+    given.forEach((seq, n) => seq.forEach((frame, t) => frame.forEach((v, d) => expect(got[n]![t]![d]).to.be.closeTo(v, 1e-4))));
+    expect(got[0]).to.have.length(9);
+  });
+
   it('eval --json prints exactly the documented keys, with K named', async () => {
     const r = await run_('eval', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--iwae', '4', '--json');
     expect(r.code, r.err).to.equal(0);

@@ -10,7 +10,8 @@ import { DeviceError } from '../runtime/session.js';
 export const Exit = { ok: 0, modelErrors: 1, usage: 2, internal: 3, data: 4, runtime: 5 } as const;
 
 /** A problem with how seqc was invoked (bad flag, missing file): exit 2, no stack trace. */
-export class UsageError extends Error {}
+export { UsageError } from '../runtime/run.js';
+import { UsageError } from '../runtime/run.js';
 
 /** Where commands write; tests pass a capturing implementation. */
 export interface Terminal {

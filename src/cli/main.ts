@@ -100,7 +100,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
   useCommand('sample', 'sample sequences from a trained model, or continue given prefixes')
     .option('--num <n>', 'number of sequences (default 4)')
     .option('--steps <t>', 'steps per sequence (default 40)')
-    .option('--prefix <data>', 'a data file whose sequences are continued')
+    .option('--prefix <data>', 'a data file whose sequences are continued (one sample each; latents over the prefix come from the prior, not the guide)')
     .option('--seed <n>', 'noise seed (default 1)')
     .option('-o, --out <dir>', 'output directory')
     .action(async (file: string, opts: Record<string, string>) => { code = await runSample(file, opts, term); });

@@ -1,6 +1,6 @@
 /** @file `seqc train FILE`: parse options, pick the run directory, handle Ctrl-C, print the summary. */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readRunJson, freshRunDir, RunError } from '../runtime/run.js';
 import { train, type TrainConfig } from '../runtime/train.js';
 import { Exit, UsageError, type Terminal } from './io.js';
@@ -28,10 +28,13 @@ export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
   if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, not '${device}'`);
   const sched = o.lrSchedule ?? 'constant';
   if (!['constant', 'cosine', 'exp'].includes(sched)) throw new UsageError(`--lr-schedule must be constant, cosine or exp, not '${sched}'`);
+  if (o.iwae !== undefined && Number(o.iwae) > 1 && (o.klAnneal !== undefined || o.klStart !== undefined)) {
+    throw new UsageError('--kl-anneal and --kl-start weight the ELBO\'s KL term; the IWAE bound (--iwae > 1) has no separate KL term to anneal');
+  }
   const given = [o.steps, o.epochs].filter((x) => x !== undefined).length;
   if (given > 1) throw new UsageError('give at most one of --steps and --epochs');
   return {
-    model, data: o.data ?? null, sets: o.set ?? [],
+    model: resolve(model), data: o.data !== undefined ? resolve(o.data) : null, sets: o.set ?? [],
     steps: o.steps !== undefined ? num('steps', o.steps, 0, { int: true, min: 1 }) : o.epochs !== undefined ? null : 1500,
     epochs: o.epochs !== undefined ? num('epochs', o.epochs, 0, { int: true, min: 1 }) : null,
     timeLimit: o.timeLimit !== undefined ? num('time-limit', o.timeLimit, 0, { min: 1 }) : null,
@@ -54,12 +57,20 @@ export async function runTrain(model: string, o: TrainCliOptions, term: Terminal
   const resume = o.resume !== undefined;
   if (resume) {
     dir = o.resume!;
+    const fixed = (['data', 'batch', 'maxLen', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'klAnneal', 'klStart', 'validEvery', 'patience', 'out', 'seed', 'iwae'] as const)
+      .filter((k) => o[k] !== undefined).concat((o.set ?? []).length ? ['set' as never] : []);
+    if (fixed.length) {
+      const flags = fixed.map((k) => `--${String(k).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+      throw new UsageError(`--resume continues a run with its own settings (${join(dir, 'config.json')}); ${flags} cannot change them. Only --steps, --epochs, --time-limit, --device and --threads may be given with --resume`);
+    }
     if (!existsSync(join(dir, 'checkpoints', 'last.ckpt'))) throw new RunError(`cannot resume ${dir}: it has no checkpoints/last.ckpt`);
     const saved = readRunJson<TrainConfig>(dir, 'config.json');
-    if (saved.model !== model) term.err(`seqc: note: ${dir} was trained from ${saved.model}; resuming with ${model}`);
-    cfg = { ...saved, model, ...(o.steps !== undefined ? { steps: num('steps', o.steps, 0, { int: true, min: 1 }), epochs: null } : {}),
+    if (saved.model !== resolve(model)) term.err(`seqc: note: ${dir} was trained from ${saved.model}; resuming with ${model}`);
+    cfg = { ...saved, model: resolve(model), ...(o.steps !== undefined ? { steps: num('steps', o.steps, 0, { int: true, min: 1 }), epochs: null } : {}),
       ...(o.epochs !== undefined ? { epochs: num('epochs', o.epochs, 0, { int: true, min: 1 }), steps: null } : {}),
-      ...(o.timeLimit !== undefined ? { timeLimit: num('time-limit', o.timeLimit, 0, { min: 1 }) } : {}) };
+      ...(o.timeLimit !== undefined ? { timeLimit: num('time-limit', o.timeLimit, 0, { min: 1 }) } : {}),
+      ...(o.device !== undefined ? { device: configFrom(model, { device: o.device }).device } : {}),
+      ...(o.threads !== undefined ? { threads: num('threads', o.threads, 1, { int: true, min: 1 }) } : {}) };
   } else {
     cfg = configFrom(model, o);
     dir = o.out ?? freshRunDir(modelName(model));
@@ -79,7 +90,7 @@ export async function runTrain(model: string, o: TrainCliOptions, term: Terminal
     term.out([
       '',
       `done: ${s.steps} steps in ${s.seconds.toFixed(1)} s (${s.stoppedBy === 'steps' || s.stoppedBy === 'epochs' ? 'finished' : `stopped: ${s.stoppedBy}`})`,
-      `  train ELBO per step: ${fmt(s.firstElbo)} at the first step -> ${fmt(s.lastElbo)} at the last (nats per frame)`,
+      `  train ELBO per step: ${fmt(s.firstElbo)} at the first step${resume ? ' of this session' : ''} -> ${fmt(s.lastElbo)} at the last (nats per time step)`,
       `  best validation ELBO per step: ${fmt(s.bestValid)}`,
       `  run: ${dir}/ (checkpoints/best.ckpt, checkpoints/last.ckpt, metrics.jsonl, curves.svg)`,
       `next: npx seqc sample ${model} --checkpoint ${dir} -o ${join(dir, 'samples')}`,

@@ -73,8 +73,11 @@ export async function runEval(model: string, o: UseOptions, term: Terminal): Pro
 export async function runSample(model: string, o: UseOptions, term: Terminal): Promise<number> {
   const t = loadTrained(model, need(o.checkpoint, '--checkpoint'), o.set ?? [], which(o));
   const out = need(o.out, '-o/--out');
+  if (o.prefix && o.num !== undefined) throw new UsageError('--num cannot be used with --prefix: one sample continues each prefix sequence');
   const prefix = o.prefix ? readSequences(o.prefix, t.spec).sequences.map((s) => normalize(s, t.stats)) : undefined;
-  const steps = int(o.steps, '--steps', prefix ? Math.max(...prefix.map((s) => s.length)) * 2 : 40);
+  const longest = prefix ? Math.max(...prefix.map((s) => s.length)) : 0;
+  const steps = int(o.steps, '--steps', prefix ? longest * 2 : 40);
+  if (prefix && steps < longest) throw new UsageError(`--steps ${steps} is shorter than the longest prefix (${longest} steps)`);
   const session = await createSession(onnxBytes(t.compiled.sample), device(o));
   const s = await drawSamples(t, session, { num: int(o.num, '--num', 4), steps, seed: int(o.seed, '--seed', 1, 0), ...(prefix ? { prefix } : {}) });
   const files = writeSamples(t, s, out, t.config?.sampleRate ?? null);

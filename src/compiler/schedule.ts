@@ -64,7 +64,11 @@ export function schedule(m: CheckedModel): TimeProgram {
     if (dirs.size > 1) throw new InternalError(`schedule: states ${comp.join(', ')} depend on each other but run in different directions`);
     const direction = dirOf(comp[0]!);
     const last = detPhases[detPhases.length - 1];
-    if (last && last.direction === direction) last.states.push(...comp);
+    // Inside a scan only t and the step before it in scan order are readable: a backward state
+    // reading another's [t-1] needs that one finished first, as a sequence of an earlier phase.
+    const against = direction === 'backward' ? -1 : 1;
+    const readsAgainst = last !== undefined && comp.some((n) => deps.get(n)!.some((r) => r.offset === against && last.states.includes(r.name)));
+    if (last && last.direction === direction && !readsAgainst) last.states.push(...comp);
     else detPhases.push({ direction, states: [...comp] });
   }
   for (const p of detPhases) p.states.splice(0, p.states.length, ...sameStepOrder(p.states, deps));

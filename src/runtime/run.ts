@@ -14,6 +14,9 @@ import { renderDiagnostic } from '../compiler/diagnostics.js';
 import type { DType } from '../compiler/ir/ops.js';
 import { DataError, type VarSpec } from './data/index.js';
 
+/** A problem with how a command was invoked (exit 2); the CLI's UsageError has the same meaning. */
+export class UsageError extends Error {}
+
 /** Raised for problems the user can fix: a missing run, a model that does not compile, … (exit 5). */
 export class RunError extends Error {}
 
@@ -44,7 +47,7 @@ export function compileModel(path: string, sets: readonly string[], dtype: DType
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new RunError(`cannot read model file '${path}'`);
+    throw new UsageError(`cannot read model file '${path}'`);
   }
   const r = compile(path, text, { dtype, overrides: parseOverrides(sets), iwaeK });
   if (!r.compiled) {

@@ -1,6 +1,7 @@
 /**
  * @file Sampling from a trained model: ancestral sampling from the prior, or continuing given
- * prefixes; results denormalized back to data units and written as NPY/JSON plus the natural
+ * prefixes (observations over the prefix are the given ones; latents there are drawn from the
+ * prior, not inferred by the guide — a simple approximation, documented); results denormalized back to data units and written as NPY/JSON plus the natural
  * picture or sound: piano rolls and handwriting strokes as SVG, waveforms as WAV and SVG.
  */
 import { mkdirSync } from 'node:fs';
@@ -29,6 +30,9 @@ export async function drawSamples(t: Trained, session: ort.InferenceSession, opt
   const N = opts.prefix ? opts.prefix.length : opts.num;
   const prefixBatch = opts.prefix ? makeBatch(opts.prefix, t.spec, Float32Array) : null;
   const T = Math.max(opts.steps, prefixBatch?.steps ?? 0);
+  if (inputs.length && prefixBatch && (prefixBatch.steps < T || prefixBatch.lengths.some((l) => l < T))) {
+    throw new RunError(`this model reads control inputs (${inputs.map((v) => v.name).join(', ')}) at every step: each --prefix sequence must supply them for all ${T} steps`);
+  }
   const feeds: Record<string, ort.Tensor> = {};
   for (const i of c.manifest.graphs.sample.inputs) {
     if (i.role === 'param') {

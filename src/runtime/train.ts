@@ -10,7 +10,7 @@ import type * as ort from 'onnxruntime-node';
 import type { DimLike } from '../compiler/ir/dim.js';
 import type { Compiled } from '../compiler/pipeline.js';
 import { loadCheckpoint, manifestHash, saveCheckpoint, type Checkpoint } from './checkpoint.js';
-import { computeStats, epochBatches, loadDataset, normalize, statsFromJson, statsToJson, type Batch, type NormStats, type Sequence, type VarSpec } from './data/index.js';
+import { batchesPerEpoch, computeStats, cropSequences, epochBatches, loadDataset, normalize, statsFromJson, statsToJson, type Batch, type NormStats, type Sequence, type VarSpec } from './data/index.js';
 import { ParamStore } from './params.js';
 import { lineChartSvg } from './plot.js';
 import { Progress, type ProgressStream } from './progress.js';
@@ -105,6 +105,12 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
     best = m.best;
     sinceBest = m.sinceBest;
     rep.info(`resuming ${dir} at step ${step} (epoch ${epoch + 1})`);
+    // Lines written after the checkpoint (by a run that was killed) would be written again.
+    const path = join(dir, 'metrics.jsonl');
+    if (existsSync(path)) {
+      const keep = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() && (JSON.parse(l) as { step: number }).step <= step);
+      writeFileSync(path, keep.map((l) => l + '\n').join(''));
+    }
   } else {
     const init = new Rng(cfg.seed);
     store = ParamStore.initialize(c.manifest, init);
@@ -116,7 +122,7 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
   }
   const train = ds.train.map((s) => normalize(s, stats));
   const valid = ds.valid.map((s) => normalize(s, stats));
-  const perEpoch = Math.ceil(train.length / cfg.batch);
+  const perEpoch = batchesPerEpoch(cfg.maxLen ? cropSequences(train, cfg.maxLen).length : train.length, { batchSize: cfg.batch });
   const total = cfg.steps ?? (cfg.epochs !== null ? cfg.epochs * perEpoch : 1000);
   const lrs: LrSchedule = { kind: cfg.lrSchedule, base: cfg.lr, warmup: cfg.warmup, total, min: 0.05, decay: 0.999 };
   const session = await createSession(new Uint8Array(await readBytes(join(dir, 'train_step.onnx'))), { device: cfg.device, threads: cfg.threads });
@@ -129,6 +135,11 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
     sourceHash: c.manifest.sourceHash, manifestHash: mHash, metrics: { best, sinceBest },
   } satisfies Checkpoint);
 
+  const validate = async (): Promise<number> => {
+    const v = await evaluateSplit(c, evalSession, valid, spec, stats, { batch: cfg.batch, k: 1, seed: cfg.seed + 3, store });
+    appendFileSync(join(dir, 'metrics.jsonl'), JSON.stringify({ step, valid_elbo_per_step: v.elboPerStep }) + '\n');
+    return v.elboPerStep;
+  };
   const progress = new Progress({ total, stream: rep.stream });
   progress.start(step);
   const t0 = performance.now();
@@ -174,8 +185,8 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
         rep.warn(`stopping: ${MAX_BAD_STEPS} steps in a row were not finite. Try a lower --lr (now ${cfg.lr}) or a smaller --clip; the last good checkpoint is ${join(dir, 'checkpoints', 'last.ckpt')}`);
         break;
       }
+      // A skipped step is not an optimizer step: `step` (and Adam's bias correction) count applied updates only.
       progress.start(step);
-      step = s1;
       continue;
     }
     bad = 0;
@@ -188,11 +199,12 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
     const m: Metrics = { step, epoch, loss, elbo_per_step: elbo, kl_per_step: sum(out['kl']!) / steps, beta, lr, grad_norm: gnorm, seconds: (performance.now() - t0) / 1000 };
     appendFileSync(join(dir, 'metrics.jsonl'), JSON.stringify(m) + '\n');
     progress.update(step, { elbo });
-    if (step % cfg.validEvery === 0 || step === total) {
-      const v = await evaluateSplit(c, evalSession, valid, spec, stats, { batch: cfg.batch, k: 1, seed: cfg.seed + 3, store });
-      appendFileSync(join(dir, 'metrics.jsonl'), JSON.stringify({ step, valid_elbo_per_step: v.elboPerStep }) + '\n');
-      if (best === null || v.elboPerStep > best) {
-        best = v.elboPerStep;
+    // Validation happens at multiples of --valid-every only, so where a run is split by
+    // --resume does not change which checkpoints are compared or when early stopping fires.
+    if (step % cfg.validEvery === 0) {
+      const v = await validate();
+      if (best === null || v > best) {
+        best = v;
         sinceBest = 0;
         checkpoint('best');
       } else sinceBest++;
@@ -202,7 +214,11 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
   }
   progress.stop();
   checkpoint('last');
-  if (best === null && existsSync(join(dir, 'checkpoints', 'last.ckpt'))) checkpoint('best');
+  if (best === null && step > 0) {
+    // No scheduled validation yet: validate once so best.ckpt is always a validated checkpoint.
+    best = await validate();
+    checkpoint('best');
+  }
   writeCurves(dir);
   return { dir, steps: step, seconds: (performance.now() - t0) / 1000, firstElbo, lastElbo, bestValid: best, stoppedBy };
 }

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Compiled } from '../compiler/pipeline.js';
-import { loadCheckpoint, type Checkpoint } from './checkpoint.js';
+import { CheckpointError, loadCheckpoint, type Checkpoint } from './checkpoint.js';
 import { statsFromJson, type NormStats, type VarSpec } from './data/index.js';
 import { ParamStore } from './params.js';
 import { checkpointPath, compileModel, dataSpec, readRunJson } from './run.js';
@@ -28,10 +28,25 @@ export function loadTrained(model: string, run: string, sets: readonly string[],
   const file = checkpointPath(run, which);
   const runDir = run.endsWith('.ckpt') ? dirname(dirname(file)) : run;
   const config = existsSync(join(runDir, 'config.json')) ? readRunJson<TrainConfig>(runDir, 'config.json') : null;
-  const { compiled } = compileModel(model, sets.length ? sets : config?.sets ?? [], 'float32', config?.iwae ?? 1);
+  // --set here adds to the run's own overrides (later ones win), so sizes and constants match training.
+  const { compiled } = compileModel(model, [...(config?.sets ?? []), ...sets], 'float32', config?.iwae ?? 1);
+  const saved = existsSync(join(runDir, 'manifest.json')) ? readRunJson<{ hyperparameters: Record<string, number> }>(runDir, 'manifest.json') : null;
+  if (saved) {
+    const now = compiled.manifest.hyperparameters;
+    const diff = Object.keys({ ...saved.hyperparameters, ...now }).filter((k) => saved.hyperparameters[k] !== now[k]);
+    if (diff.length) {
+      throw new CheckpointError(`${runDir} was trained with ${diff.map((k) => `${k}=${saved.hyperparameters[k]}`).join(', ')}, ` +
+        `but this command uses ${diff.map((k) => `${k}=${now[k]}`).join(', ')}: drop the --set options, the run's own values are used automatically`);
+    }
+  }
   // The source must match; parameter names and shapes are checked when the store is built.
   const checkpoint = loadCheckpoint(file, { sourceHash: compiled.manifest.sourceHash, modelPath: model });
-  const store = ParamStore.fromTensors(compiled.manifest, checkpoint.params, checkpoint.state);
+  let store: ParamStore;
+  try {
+    store = ParamStore.fromTensors(compiled.manifest, checkpoint.params, checkpoint.state);
+  } catch (e) {
+    throw new CheckpointError(`${file} does not fit ${model} as compiled now: ${(e as Error).message.replace(/^params: /, '')}`);
+  }
   const spec = dataSpec(compiled);
   return { compiled, checkpoint, checkpointFile: file, store, stats: statsFromJson(checkpoint.normalization, spec, file), spec, config };
 }

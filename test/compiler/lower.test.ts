@@ -189,6 +189,27 @@ describe('lower: ELBO graph against the per-step oracle', () => {
     compareWithOracle(m, lo, 8);
   });
 
+  it('lower: a backward state reading another backward state at t-1 runs in a later phase (equals the oracle)', () => {
+    const text = `model bb(x_dim = 3, z_dim = 2, h = 4) {
+  observe x[t] : real[x_dim]
+  latent  z[t] : real[z_dim]
+  net c1 = gru(x_dim -> h)
+  net c2 = gru(h -> h)
+  prior    z[t] ~ Normal(0, 1)
+  emission x[t] ~ Normal.head(z[t], x_dim)
+  guide {
+    state a[t] : real[h] = zeros
+    state g[t] : real[h] = zeros
+    a[t] = c1(a[t+1], x[t])
+    g[t] = c2(g[t+1], a[t-1])
+    z[t] ~ Normal.head(g[t], z_dim)
+  }
+}
+`;
+    const m = check('bb.seq', text, []);
+    compareWithOracle(m, lower(m), 3);
+  });
+
   it('lower: guide reads of x[t+1] and u[t+1] are zeros after each sequence\'s last step (equal the per-step oracle)', () => {
     const m = check('next.seq', readsNext, []);
     const lo = lower(m);

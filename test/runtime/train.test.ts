@@ -116,6 +116,14 @@ describe('runtime: training', function () {
     expect(JSON.stringify(b.rng)).to.equal(JSON.stringify(a.rng));
   });
 
+  it('train: --epochs counts the windows cut by --max-len', async () => {
+    const data = makeData('vrnn', columns['vrnn']!, 6);
+    const s = await train(config(join(repoRoot, 'examples/vrnn.seq'), data, { steps: null, epochs: 1, maxLen: 4, batch: 8 }), join(tmp, 'epochs'), false, quiet(), { stop: false });
+    // 48 training sequences of 6..12 steps cut into windows of at most 4 steps.
+    const windows = Array.from({ length: 48 }, (_, n) => Math.ceil((6 + (n % 7)) / 4)).reduce((a, b) => a + b, 0);
+    expect(s.steps).to.equal(Math.ceil(windows / 8));
+  });
+
   it('train: the NaN guard skips non-finite steps and stops after repeated failures', async () => {
     const data = makeData('vrnn', columns['vrnn']!, 3);
     const log: string[] = [];
