@@ -6,7 +6,7 @@
  *     RUN/normalization.json  metrics.jsonl  curves.svg  checkpoints/{last,best}.ckpt
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseOverrides } from '../compiler/check/dims.js';
 import { compile, onnxBytes, type Compiled } from '../compiler/pipeline.js';
@@ -72,14 +72,13 @@ export function freshRunDir(model: string): string {
 }
 
 /** Writes the compiled graphs, manifest and model source into a run directory. */
-export function writeRunArtifacts(dir: string, modelPath: string, text: string, c: Compiled): void {
+export function writeRunArtifacts(dir: string, text: string, c: Compiled): void {
   mkdirSync(join(dir, 'checkpoints'), { recursive: true });
   writeFileAtomic(join(dir, 'model.seq'), text);
   writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(c.manifest, null, 2) + '\n');
   writeFileAtomic(join(dir, 'train_step.onnx'), onnxBytes(c.train));
   writeFileAtomic(join(dir, 'evaluate.onnx'), onnxBytes(c.evaluate));
   writeFileAtomic(join(dir, 'sample.onnx'), onnxBytes(c.sample));
-  void basename(modelPath);
 }
 
 /** Reads a run's saved JSON file, with a clear error if the run is incomplete. */

@@ -80,7 +80,7 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
   const spec = dataSpec(c);
   const dataPath = cfg.data ?? defaultData(spec);
   const ds = loadDataset(dataPath, spec);
-  if (!resume) writeRunArtifacts(dir, cfg.model, text, c);
+  if (!resume) writeRunArtifacts(dir, text, c);
   const sampleRate = ds.sampleRate ?? (dataPath === builtinDataset().path ? BUILTIN_SAMPLE_RATE : null);
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify({ ...cfg, data: dataPath, sampleRate }, null, 2) + '\n');
 

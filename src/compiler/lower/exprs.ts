@@ -34,7 +34,7 @@ export function lowerExpr(s: LowerScope, e: CExpr): Value {
   switch (e.k) {
     case 'const': return b.constant(e.value, [], s.dtype);
     case 'read': return s.read(e.name, e.offset);
-    case 'unary': return unary(b, e.fn, lowerExpr(s, e.arg), s.dtype);
+    case 'unary': return unary(b, e.fn, lowerExpr(s, e.arg));
     case 'neg': return b.neg(lowerExpr(s, e.arg));
     case 'binary': {
       const l = lowerExpr(s, e.left);
@@ -98,7 +98,7 @@ export function applyNet(s: LowerScope, net: NetInfo, x: Value): Value {
   return h;
 }
 
-function unary(b: GraphBuilder, fn: string, x: Value, dtype: DType): Value {
+function unary(b: GraphBuilder, fn: string, x: Value): Value {
   switch (fn) {
     case 'exp': return b.exp(x);
     case 'log': return b.log(x);
@@ -110,7 +110,6 @@ function unary(b: GraphBuilder, fn: string, x: Value, dtype: DType): Value {
     case 'sqrt': return b.sqrt(x);
     case 'square': return b.square(x);
   }
-  void dtype;
   throw new InternalError(`lower: unknown builtin ${fn}`);
 }
 

@@ -191,6 +191,7 @@ export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType, opts: 
   const clean = (v: Value): Value => b.where(valid, v, b.constant(0, [], dtype));
   for (const [n, v] of dataIn) L.seqs.set(n, clean(v));
   L.seqs.set('$mask', mask);
+  // β weights the KL term of the ELBO; the IWAE bound (K > 1) has none, but keeps the input so every train graph has the same interface.
   const beta = L.input('beta', [], 'beta');
   L.detPhases(tp);
   const o = L.outer();
@@ -306,7 +307,6 @@ export function lowerElbo(m: CheckedModel, tp: TimeProgram, dtype: DType, opts: 
     const byK = (v: Value): Value => b.reshape(v, [K, 'B']);
     const meanK = (v: Value): Value => b.div(b.reduceSum(byK(v), [0], false), b.constant(K, [], dtype));
     const iwae = b.sub(b.logSumExp(byK(logw), 0, false), b.constant(Math.log(K), [], dtype));
-    void beta;
     b.output('loss', b.div(b.neg(b.reduceSum(b.add(iwae, meanK(aux)), [0], false)), steps));
     b.output('elbo', meanK(b.sub(loglik, kl)));
     b.output('loglik', meanK(loglik));
