@@ -1,5 +1,6 @@
 /** @file `seqc compile FILE -o DIR`: write train_step.onnx, evaluate.onnx, sample.onnx and manifest.json. */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../runtime/run.js';
 import { join } from 'node:path';
 import { parseOverrides } from '../compiler/check/dims.js';
 import { renderDiagnostic } from '../compiler/diagnostics.js';
@@ -20,13 +21,6 @@ export interface CompileCliOptions {
   print?: string;
   graph?: string;
   multiStep?: boolean;
-}
-
-/** Writes a file atomically (temp file, then rename). */
-export function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }
 
 /** Compiles a file, printing diagnostics; null when the model has errors. */
@@ -64,11 +58,11 @@ export function runCompile(file: string, opts: CompileCliOptions, term: Terminal
   else if (opts.print === 'onnx') term.out(dumpModel(art.onnx));
   if (opts.out) {
     mkdirSync(opts.out, { recursive: true });
-    writeAtomic(join(opts.out, 'train_step.onnx'), onnxBytes(c.train));
-    writeAtomic(join(opts.out, 'evaluate.onnx'), onnxBytes(c.evaluate));
-    writeAtomic(join(opts.out, 'sample.onnx'), onnxBytes(c.sample));
-    writeAtomic(join(opts.out, 'manifest.json'), JSON.stringify(c.manifest, null, 2) + '\n');
-    if (opts.multiStep) writeAtomic(join(opts.out, 'train_steps.onnx'), encodeModel(multiStep(c.train.onnx, multiStepSpec(c.manifest))));
+    writeFileAtomic(join(opts.out, 'train_step.onnx'), onnxBytes(c.train));
+    writeFileAtomic(join(opts.out, 'evaluate.onnx'), onnxBytes(c.evaluate));
+    writeFileAtomic(join(opts.out, 'sample.onnx'), onnxBytes(c.sample));
+    writeFileAtomic(join(opts.out, 'manifest.json'), JSON.stringify(c.manifest, null, 2) + '\n');
+    if (opts.multiStep) writeFileAtomic(join(opts.out, 'train_steps.onnx'), encodeModel(multiStep(c.train.onnx, multiStepSpec(c.manifest))));
     const nParams = c.model.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
     const ms = (performance.now() - t0).toFixed(0);
     term.out(`compiled ${c.model.name} (${nParams.toLocaleString('en-US')} parameters, ${c.manifest.dtype}) to ${opts.out}/ in ${ms} ms: ` +

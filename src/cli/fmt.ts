@@ -1,5 +1,5 @@
 /** @file `seqc fmt FILE...`: rewrite model files in canonical form (`--check` only reports). */
-import { writeFileSync, renameSync } from 'node:fs';
+import { writeFileAtomic } from '../runtime/run.js';
 import { renderDiagnostic } from '../compiler/diagnostics.js';
 import { format } from '../compiler/format.js';
 import { parse } from '../compiler/parse.js';
@@ -28,9 +28,7 @@ export function runFmt(files: readonly string[], opts: { check?: boolean; stdout
         unformatted++;
       }
     } else if (formatted !== text) {
-      const tmp = `${f}.fmt-${process.pid}.tmp`;
-      writeFileSync(tmp, formatted);
-      renameSync(tmp, f);
+      writeFileAtomic(f, formatted);
       term.out(`formatted ${f}`);
     }
   }

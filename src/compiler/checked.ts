@@ -118,17 +118,23 @@ export interface CheckedModel {
   readonly params: readonly ParamInfo[];
 }
 
+/** Direct subexpressions of an expression. */
+export function children(e: CExpr): readonly CExpr[] {
+  switch (e.k) {
+    case 'const': case 'read': return [];
+    case 'unary': case 'neg': case 'slice': case 'sum': case 'affine': return [e.arg];
+    case 'binary': return [e.left, e.right];
+    case 'concat': return e.parts;
+    case 'net': return e.args;
+    case 'cell': return [e.prev, ...e.inputs];
+  }
+}
+
 /** Every variable read in an expression, in order of appearance. */
 export function readsOf(e: CExpr, out: { name: string; offset: number; span: Span }[] = []): { name: string; offset: number; span: Span }[] {
-  switch (e.k) {
-    case 'const': return out;
-    case 'read': out.push({ name: e.name, offset: e.offset, span: e.span }); return out;
-    case 'unary': case 'neg': case 'slice': case 'sum': case 'affine': return readsOf(e.arg, out);
-    case 'binary': readsOf(e.left, out); return readsOf(e.right, out);
-    case 'concat': for (const p of e.parts) readsOf(p, out); return out;
-    case 'net': for (const a of e.args) readsOf(a, out); return out;
-    case 'cell': readsOf(e.prev, out); for (const a of e.inputs) readsOf(a, out); return out;
-  }
+  if (e.k === 'read') out.push({ name: e.name, offset: e.offset, span: e.span });
+  for (const c of children(e)) readsOf(c, out);
+  return out;
 }
 
 /** Every variable read by a distribution's parameters. */

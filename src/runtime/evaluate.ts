@@ -9,7 +9,7 @@ import type { Compiled } from '../compiler/pipeline.js';
 import { makeBatch, type NormStats, type Sequence, type VarSpec } from './data/index.js';
 import type { ParamStore } from './params.js';
 import { Rng } from './rng.js';
-import { toTensor } from './session.js';
+import { graphFeeds } from './feeds.js';
 
 /** Per-sequence and per-step results of one split. */
 export interface EvalResult {
@@ -49,26 +49,10 @@ export async function evaluateSplit(c: Compiled, session: ort.InferenceSession, 
     const group = seqs.slice(i, i + opts.batch);
     const tiled = Array.from({ length: K }, () => group).flat();
     const batch = makeBatch(tiled, spec, Float32Array);
-    const T = batch.steps;
-    const NB = batch.size;
     const B = group.length;
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const inp of c.manifest.graphs.evaluate.inputs) {
-      if (inp.role === 'param') {
-        const t = store.get(inp.name);
-        feeds[inp.name] = toTensor('float32', t.data as Float32Array, t.shape);
-      } else if (inp.role === 'data') {
-        const name = inp.name.slice(5);
-        const w = spec.find((v) => v.name === name)!.width;
-        feeds[inp.name] = toTensor('float32', batch.values.get(name)!, [T, NB, w]);
-      } else if (inp.role === 'mask') feeds[inp.name] = toTensor('float32', batch.mask, [T, NB]);
-      else if (inp.role === 'noise') {
-        const w = inp.shape[2] as number;
-        const a = new Float32Array(T * NB * w);
-        rng.fill(inp.law ?? 'normal', a);
-        feeds[inp.name] = toTensor('float32', a, [T, NB, w]);
-      } else if (inp.role === 'beta') feeds[inp.name] = toTensor('float32', [1], []);
-    }
+    const feeds = graphFeeds(c.manifest.graphs.evaluate.inputs, {
+      store, T: batch.steps, B: batch.size, values: (v) => batch.values.get(v), mask: batch.mask, noise: rng, scalars: { beta: 1 },
+    });
     const out = await session.run(feeds);
     const e = out['elbo']!.data as Float32Array;
     const lw = out['logw']!.data as Float32Array;

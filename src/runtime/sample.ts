@@ -11,7 +11,7 @@ import { denormalize, encodeNpy, encodeWav16, makeBatch, type Sequence } from '.
 import { lineChartSvg, pianoRollSvg, strokesSvg, waveformSvg } from './plot.js';
 import { Rng } from './rng.js';
 import { RunError, writeFileAtomic } from './run.js';
-import { toTensor } from './session.js';
+import { graphFeeds } from './feeds.js';
 import type { Trained } from './trained.js';
 
 /** Sampled values per variable, time-major [T, N, w], in data units. */
@@ -33,24 +33,13 @@ export async function drawSamples(t: Trained, session: ort.InferenceSession, opt
   if (inputs.length && prefixBatch && (prefixBatch.steps < T || prefixBatch.lengths.some((l) => l < T))) {
     throw new RunError(`this model reads control inputs (${inputs.map((v) => v.name).join(', ')}) at every step: each --prefix sequence must supply them for all ${T} steps`);
   }
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const i of c.manifest.graphs.sample.inputs) {
-    if (i.role === 'param') {
-      const p = t.store.get(i.name);
-      feeds[i.name] = toTensor('float32', p.data as Float32Array, p.shape);
-    } else if (i.role === 'noise') {
-      const w = i.shape[2] as number;
-      const a = new Float32Array(T * N * w);
-      rng.fill(i.law ?? 'normal', a);
-      feeds[i.name] = toTensor('float32', a, [T, N, w]);
-    } else if (i.role === 'data') {
-      const name = i.name.replace(/^(prefix|data)\./, '');
-      const w = t.spec.find((v) => v.name === name)!.width;
-      feeds[i.name] = toTensor('float32', padTime(prefixBatch?.values.get(name), prefixBatch?.steps ?? 0, T, N * w), [T, N, w]);
-    } else if (i.role === 'mask') {
-      feeds[i.name] = toTensor('float32', padTime(prefixBatch?.mask, prefixBatch?.steps ?? 0, T, N), [T, N]);
-    }
-  }
+  const rows = (a: Float32Array | undefined, width: number): Float32Array | undefined => (a ? padTime(a, prefixBatch!.steps, T, N * width) : undefined);
+  const widthOf = (v: string): number => t.spec.find((x) => x.name === v)!.width;
+  const feeds = graphFeeds(c.manifest.graphs.sample.inputs, {
+    store: t.store, T, B: N, noise: rng, scalars: {},
+    values: (v) => rows(prefixBatch?.values.get(v), widthOf(v)),
+    ...(prefixBatch ? { mask: padTime(prefixBatch.mask, prefixBatch.steps, T, N) } : {}),
+  });
   const out = await session.run(feeds);
   const values = new Map<string, { width: number; data: Float32Array }>();
   for (const v of c.manifest.variables) {

@@ -7,8 +7,6 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { DimLike } from '../compiler/ir/dim.js';
-import type { Compiled } from '../compiler/pipeline.js';
 import { loadCheckpoint, manifestHash, saveCheckpoint, type Checkpoint } from './checkpoint.js';
 import { batchesPerEpoch, computeStats, cropSequences, epochBatches, loadDataset, normalize, statsFromJson, statsToJson, type Batch, type NormStats, type Sequence, type VarSpec } from './data/index.js';
 import { ParamStore } from './params.js';
@@ -16,7 +14,8 @@ import { lineChartSvg } from './plot.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { Rng, type RngState } from './rng.js';
 import { klWeight, learningRate, type LrSchedule } from './schedules.js';
-import { createSession, toTensor, type Device } from './session.js';
+import { createSession, type Device } from './session.js';
+import { graphFeeds } from './feeds.js';
 import { builtinDataset, compileModel, dataSpec, RunError, writeFileAtomic, writeRunArtifacts } from './run.js';
 import { evaluateSplit, logJacobian } from './evaluate.js';
 
@@ -125,8 +124,8 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
   const perEpoch = batchesPerEpoch(cfg.maxLen ? cropSequences(train, cfg.maxLen).length : train.length, { batchSize: cfg.batch });
   const total = cfg.steps ?? (cfg.epochs !== null ? cfg.epochs * perEpoch : 1000);
   const lrs: LrSchedule = { kind: cfg.lrSchedule, base: cfg.lr, warmup: cfg.warmup, total, min: 0.05, decay: 0.999 };
-  const session = await createSession(new Uint8Array(await readBytes(join(dir, 'train_step.onnx'))), { device: cfg.device, threads: cfg.threads });
-  const evalSession = await createSession(new Uint8Array(await readBytes(join(dir, 'evaluate.onnx'))), { device: cfg.device, threads: cfg.threads });
+  const session = await createSession(new Uint8Array(readFileSync(join(dir, 'train_step.onnx'))), { device: cfg.device, threads: cfg.threads });
+  const evalSession = await createSession(new Uint8Array(readFileSync(join(dir, 'evaluate.onnx'))), { device: cfg.device, threads: cfg.threads });
   const jac = logJacobian(spec.filter((v) => c.manifest.variables.find((x) => x.name === v.name)?.role === 'observe'), stats);
 
   const checkpoint = (name: 'last' | 'best'): void => saveCheckpoint(join(dir, 'checkpoints', `${name}.ckpt`), {
@@ -172,7 +171,10 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
     const s1 = step + 1;
     const beta = klWeight({ start: cfg.klStart, steps: cfg.klAnneal }, s1);
     const lr = learningRate(lrs, s1);
-    const feeds = feedsFor(c, store, batch, noise, { beta, lr, clip_norm: cfg.clip, weight_decay: cfg.weightDecay, step: s1 });
+    const feeds = graphFeeds(c.manifest.graphs.train_step.inputs, {
+      store, T: batch.steps, B: batch.size, values: (v) => batch.values.get(v), mask: batch.mask, noise,
+      scalars: { beta, lr, clip_norm: cfg.clip, weight_decay: cfg.weightDecay, step: s1 },
+    });
     const out = await session.run(feeds);
     const loss = scalar(out['loss']!);
     const gnorm = scalar(out['grad_norm']!);
@@ -232,52 +234,6 @@ function defaultData(spec: readonly VarSpec[]): string {
   return b.path;
 }
 
-async function readBytes(path: string): Promise<Buffer> {
-  return readFileSync(path);
-}
-
-/** Graph feeds for one training step: parameters and state (no copies), the batch, fresh noise, scalars. */
-export function feedsFor(c: Compiled, store: ParamStore, batch: Batch, noise: Rng, scalars: Readonly<Record<string, number>>): Record<string, ort.Tensor> {
-  const feeds: Record<string, ort.Tensor> = {};
-  const T = batch.steps;
-  const B = batch.size;
-  for (const i of c.manifest.graphs.train_step.inputs) {
-    switch (i.role) {
-      case 'param': case 'state': {
-        const t = store.get(i.name);
-        feeds[i.name] = toTensor('float32', t.data as Float32Array, t.shape);
-        break;
-      }
-      case 'data': {
-        const v = c.manifest.variables.find((x) => `data.${x.name}` === i.name)!;
-        feeds[i.name] = toTensor('float32', batch.values.get(v.name)!, [T, B, v.width]);
-        break;
-      }
-      case 'mask': feeds[i.name] = toTensor('float32', batch.mask, [T, B]); break;
-      case 'noise': {
-        const shape = i.shape.map((d) => concreteDim(d, T, B));
-        const a = new Float32Array(shape.reduce((x, y) => x * y, 1));
-        noise.fill(i.law ?? 'normal', a);
-        feeds[i.name] = toTensor('float32', a, shape);
-        break;
-      }
-      case 'beta': feeds[i.name] = toTensor('float32', [scalars['beta']!], []); break;
-      case 'optimizer': feeds[i.name] = toTensor('float32', [scalars[i.name]!], []); break;
-    }
-  }
-  return feeds;
-}
-
-/** A manifest dim as a number: `T`, `B`, `K*B` (importance samples side by side) or a literal. */
-export function concreteDim(d: DimLike, T: number, B: number): number {
-  if (typeof d === 'number') return d;
-  if (typeof d !== 'string') throw new Error('internal: a symbolic dim object in a manifest');
-  if (d === 'T') return T;
-  if (d === 'B') return B;
-  const m = /^(\d+)\*B$/.exec(d);
-  if (m) return Number(m[1]) * B;
-  throw new Error(`internal: unexpected dim '${d}' in a graph input`);
-}
 
 function scalar(t: ort.Tensor): number {
   return Number((t.data as Float32Array)[0]);

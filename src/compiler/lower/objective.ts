@@ -11,7 +11,7 @@
  * loss = -Σ_b (loglik_b - β·kl_b + aux_b) / Σ mask: the negative training objective per valid step.
  */
 import type { CDist, CExpr, CheckedModel } from '../checked.js';
-import { readsOf } from '../checked.js';
+import { children, readsOf } from '../checked.js';
 import { InternalError } from '../diagnostics.js';
 import { GraphBuilder } from '../ir/builder.js';
 import type { DimLike } from '../ir/dim.js';
@@ -20,7 +20,7 @@ import type { DType } from '../ir/ops.js';
 import type { TimeProgram } from '../schedule.js';
 import { hasAnalyticKl, klNormal, logProb, rsample, type DistCtx, type DistValues } from '../../inference/distributions.js';
 import { cellInput, cellStep, concatLast, lowerExpr, type LowerScope } from './exprs.js';
-import { Phase, children, type PhaseBody } from './phase.js';
+import { Phase, type PhaseBody } from './phase.js';
 
 /** One graph input as the runtime must feed it. */
 export interface InputSpec {

@@ -4,7 +4,7 @@
  * batched product for all steps) and fed to the Scan as a scanned input. Cell input projections
  * are hoisted the same way. The rest — what depends on the carry — is lowered in the body.
  */
-import type { CExpr } from '../checked.js';
+import { children, readsOf, type CExpr } from '../checked.js';
 import { InternalError } from '../diagnostics.js';
 import type { GraphBuilder, ScanParams } from '../ir/builder.js';
 import type { Value } from '../ir/graph.js';
@@ -139,23 +139,5 @@ function fullSeq(o: LowerScope, v: Value, w: number): Value {
 
 /** Names of the variables an expression reads. */
 export function reads(e: CExpr): string[] {
-  const out: string[] = [];
-  const walk = (x: CExpr): void => {
-    if (x.k === 'read') out.push(x.name);
-    for (const c of children(x)) walk(c);
-  };
-  walk(e);
-  return out;
-}
-
-/** Direct subexpressions. */
-export function children(e: CExpr): CExpr[] {
-  switch (e.k) {
-    case 'const': case 'read': return [];
-    case 'unary': case 'neg': case 'slice': case 'sum': case 'affine': return [e.arg];
-    case 'binary': return [e.left, e.right];
-    case 'concat': return [...e.parts];
-    case 'net': return [...e.args];
-    case 'cell': return [e.prev, ...e.inputs];
-  }
+  return readsOf(e).map((r) => r.name);
 }
