@@ -135,8 +135,8 @@ export class ModelLowering {
         if (this.m.vars.get(n)!.init === 'learned') used.add(`${n}.init`);
       }
       const reverse = ph.direction === 'backward';
-      if (reverse) phase.scanned('mask', this.seqs.get('$mask')!);
-      else phase.scanned('mask', this.seqs.get('$mask')!);
+      // Backward phases mask their carries; every phase scans the mask, so a Scan always has a scanned input.
+      phase.scanned('mask', this.seqs.get('$mask')!);
       const carries = ph.states.flatMap((n) => {
         const c = [{ key: n, init: this.init(this.b, n, [this.batch], (x) => this.param(x)) }];
         const v = tp.updates.get(n)!.value;
