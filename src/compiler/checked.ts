@@ -23,11 +23,12 @@ export type CExpr =
   | { readonly k: 'net'; readonly net: string; readonly args: readonly CExpr[]; readonly width: number; readonly span: Span }
   /** A recurrent cell step: `state[t] = net(state[t∓1], inputs...)`. */
   | { readonly k: 'cell'; readonly net: string; readonly state: string; readonly prev: CExpr; readonly inputs: readonly CExpr[]; readonly width: number; readonly span: Span }
-  /** An implicit affine layer created by a distribution head; params `${prefix}.weight`, `${prefix}.bias`. */
-  | { readonly k: 'affine'; readonly prefix: string; readonly arg: CExpr; readonly width: number; readonly span: Span };
+  /** An implicit affine layer created by a distribution head: x·weight + bias, by parameter name. */
+  | { readonly k: 'affine'; readonly weight: string; readonly bias: string; readonly arg: CExpr; readonly width: number; readonly span: Span };
 
-/** Distribution families of the language. */
-export type Family = 'Normal' | 'Laplace' | 'Bernoulli' | 'MixtureNormal' | 'BivariateNormalMixture';
+/** Distribution families of the language (the family table lives in src/inference/families.ts). */
+export type { Family } from '../inference/families.js';
+import type { Family } from '../inference/families.js';
 
 /** A resolved distribution over a variable of width `width`; `params` by the family's parameter names. */
 export interface CDist {
@@ -48,6 +49,8 @@ export interface VarInfo {
   /** `model` for the generative model's variables, `guide` for states declared in the guide block. */
   readonly owner: 'model' | 'guide';
   readonly init: StateInit | null;
+  /** The parameter holding a learned initial value (`init = learned`), else null. */
+  readonly initParam: string | null;
   /** For states: forward reads [t-1] of itself, backward reads [t+1], none reads neither. */
   readonly direction: 'forward' | 'backward' | 'none' | null;
   readonly span: Span;
@@ -68,8 +71,15 @@ export interface NetInfo {
   readonly act: Activation;
   /** Activation after the last layer (mlp only). */
   readonly outAct: Activation;
+  /** Names of its parameters, so later stages never re-spell them. */
+  readonly params: NetParamNames;
   readonly span: Span;
 }
+
+/** Parameter names of a net: affine layers (linear: one, mlp: one per layer) or a recurrent cell. */
+export type NetParamNames =
+  | { readonly kind: 'layers'; readonly layers: readonly { readonly weight: string; readonly bias: string }[] }
+  | { readonly kind: 'cell'; readonly weightIh: string; readonly weightHh: string; readonly biasIh: string; readonly biasHh: string | null };
 
 /** How a parameter is initialized (seeded by the runtime). */
 export type ParamInit =
@@ -103,6 +113,25 @@ export interface AuxDef extends SampleDef {
   readonly weight: number;
 }
 
+/** The kinds of definitions, by the statement that makes them. */
+export type DefKind = 'prior' | 'emission' | 'transition' | 'guideSample' | 'guideState' | 'aux';
+
+/** A variable read `name[t+offset]` where it appears. */
+export interface Read {
+  readonly name: string;
+  readonly offset: number;
+  readonly span: Span;
+}
+
+/** One definition and everything it reads: an edge list of the model's dependency graph. */
+export interface Def {
+  readonly target: string;
+  readonly kind: DefKind;
+  readonly reads: readonly Read[];
+  /** e.g. "the prior of z[t]". */
+  readonly where: string;
+}
+
 /** The output of `check`: everything later stages need, nothing they must re-derive from syntax. */
 export interface CheckedModel {
   readonly name: string;
@@ -116,6 +145,8 @@ export interface CheckedModel {
   readonly guide: { readonly samples: readonly SampleDef[]; readonly transitions: readonly AssignDef[] } | null;
   readonly aux: readonly AuxDef[];
   readonly params: readonly ParamInfo[];
+  /** The dependency graph, built once by the checker: every definition with its reads. */
+  readonly defs: readonly Def[];
 }
 
 /** Direct subexpressions of an expression. */

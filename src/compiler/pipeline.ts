@@ -12,8 +12,8 @@ import { checkSource, hasErrors } from './frontend.js';
 import type { Graph } from './ir/graph.js';
 import type { DType } from './ir/ops.js';
 import { assertValid } from './ir/verify.js';
-import { lowerElbo, type InputSpec, type LoweredGraph } from './lower/objective.js';
-import { lowerSampler } from './lower/sample.js';
+import { lower, type LoweredGraph } from './lower/lower.js';
+import type { StepProgram } from './program.js';
 import { emitModel } from './onnx/emit.js';
 import { encodeModel, type ModelProto } from './onnx/proto.js';
 import { cse } from './passes/cse.js';
@@ -21,7 +21,10 @@ import { dce } from './passes/dce.js';
 import { fold } from './passes/fold.js';
 import { schedule } from './schedule.js';
 import { withDefaultGuide } from '../inference/guides.js';
-import { trainStep, type OptimizerKind } from '../inference/optimizers.js';
+import type { InputSpec } from '../inference/handler.js';
+import { ImportanceHandler, inferenceLatents } from '../inference/importance.js';
+import { trainStep, type OptimizerKind, type TrainStep } from '../inference/optimizers.js';
+import { AncestralSampler } from '../inference/sampler.js';
 import type { SourceFile } from './source.js';
 
 /** Options of `seqc compile`. */
@@ -44,6 +47,7 @@ export interface Artifact {
 /** Everything `compile` produces. */
 export interface Compiled {
   readonly model: CheckedModel;
+  readonly program: StepProgram;
   readonly train: Artifact;
   readonly evaluate: Artifact;
   readonly sample: Artifact;
@@ -84,54 +88,52 @@ export function optimize(g: Graph): Graph {
 
 /** Compiles model source; returns diagnostics instead of artifacts when the model has errors. */
 export function compile(path: string, text: string, opts: CompileOptions = {}): { source: SourceFile; diagnostics: readonly Diagnostic[]; compiled: Compiled | null } {
-  let fe = checkSource(path, text, opts.overrides ?? []);
+  const fe = checkSource(path, text, opts.overrides ?? []);
   if (hasErrors(fe.diagnostics) || !fe.model) return { source: fe.source, diagnostics: fe.diagnostics, compiled: null };
-  if (fe.needsDefaultGuide) {
-    const guided = checkSource(path, withDefaultGuide(text, fe.program!, fe.model), opts.overrides ?? []);
-    if (!guided.model) throw new InternalError(`the generated default guide does not check: ${guided.diagnostics.map((d) => d.message).join('; ')}`);
-    fe = { ...guided, diagnostics: fe.diagnostics };
-  }
-  const m = fe.model!;
-  const dtype = opts.dtype ?? 'float32';
-  const opset = opts.opset ?? 17;
-  const optimizer = opts.optimizer ?? 'adam';
-  const tp = schedule(m);
-  const elbo = lowerElbo(m, tp, dtype);
-  const evalIr = optimize(elbo.graph);
-  const objective = (opts.iwaeK ?? 1) > 1 ? lowerElbo(m, tp, dtype, { iwaeK: opts.iwaeK! }) : elbo;
-  const step = trainStep(objective === elbo ? evalIr : optimize(objective.graph), { loss: 'loss', params: m.params.map((p) => p.name), optimizer });
-  const trainIr = optimize(step.graph);
-  const sampler = lowerSampler(m, dtype);
-  const sampleIr = optimize(sampler.graph);
+  const m = fe.needsDefaultGuide ? withDefaultGuide(fe.model) : fe.model;
+  const [dtype, opset, optimizer, K] = [opts.dtype ?? 'float32', opts.opset ?? 17, opts.optimizer ?? 'adam', opts.iwaeK ?? 1];
+  const program = schedule(m);
+  const hasLatents = inferenceLatents(program).length > 0;
+  // Evaluation takes K particles chosen at run time (exact, K = 1, when there is nothing to sample).
+  const evaluate = lower(new ImportanceHandler(program, hasLatents ? 'K' : 1, 'evaluate'), dtype);
+  const objective = lower(new ImportanceHandler(program, K, 'train'), dtype);
+  const sample = lower(new AncestralSampler(program), dtype);
+  const step = trainStep(optimize(objective.graph), { loss: 'loss', params: m.params.map((p) => p.name), optimizer });
   const trainInputs: InputSpec[] = [
     ...objective.inputs,
     ...step.scalarInputs.map((n) => ({ name: n, shape: [], role: 'optimizer' as const })),
     ...step.stateInputs.map((s) => ({ name: s.name, shape: s.shape as readonly number[], role: 'state' as const })),
   ];
   const emit = (g: Graph, name: string): ModelProto => emitModel(g, { opset, graphName: `${m.name}_${name}`, producerName: 'seqppl', metadata: { 'seqppl.model': m.name, 'seqppl.graph': name } });
-  const art = (ir: Graph, inputs: readonly InputSpec[], name: string): Artifact => ({ ir, onnx: emit(ir, name), inputs });
-  const train = art(trainIr, trainInputs, 'train_step');
-  const evaluate = art(evalIr, elbo.inputs, 'evaluate');
-  const sample = art(sampleIr, sampler.inputs, 'sample');
-  checkInputs(train.ir, train.inputs);
-  checkInputs(evaluate.ir, evaluate.inputs);
-  checkInputs(sample.ir, sample.inputs);
-  const manifest: Manifest = {
+  const art = (ir: Graph, inputs: readonly InputSpec[], name: string): Artifact => {
+    checkInputs(ir, inputs);
+    return { ir, onnx: emit(ir, name), inputs };
+  };
+  const compiled = {
+    model: m, program,
+    train: art(optimize(step.graph), trainInputs, 'train_step'),
+    evaluate: art(optimize(evaluate.graph), evaluate.inputs, 'evaluate'),
+    sample: art(optimize(sample.graph), sample.inputs, 'sample'),
+  };
+  const manifest = makeManifest(compiled, text, { dtype, opset, iwaeK: K, optimizer, step });
+  return { source: fe.source, diagnostics: fe.diagnostics, compiled: { ...compiled, manifest } };
+}
+
+/** The manifest of compiled artifacts. */
+function makeManifest(c: Omit<Compiled, 'manifest'>, text: string, o: { dtype: DType; opset: number; iwaeK: number; optimizer: OptimizerKind; step: TrainStep }): Manifest {
+  const m = c.model;
+  const graph = (a: Artifact, file: string) => ({ file, inputs: a.inputs, outputs: a.ir.outputs.map((x) => x.name) });
+  return {
     format: 'seqppl-manifest/1',
     model: m.name,
     sourceHash: createHash('sha256').update(text).digest('hex'),
-    dtype, opset, iwaeK: opts.iwaeK ?? 1,
+    dtype: o.dtype, opset: o.opset, iwaeK: o.iwaeK,
     hyperparameters: Object.fromEntries(m.hyper),
     variables: [...m.vars.values()].map((v) => ({ name: v.name, role: v.role, elem: v.elem, width: v.width })),
     parameters: m.params.map((p) => ({ name: p.name, shape: p.shape, init: p.init })),
-    optimizer: { kind: optimizer, state: step.stateInputs.map((s) => ({ name: s.name, param: s.param })), scalars: step.scalarInputs, updates: step.updates },
-    graphs: {
-      train_step: { file: 'train_step.onnx', inputs: train.inputs, outputs: train.ir.outputs.map((o) => o.name) },
-      evaluate: { file: 'evaluate.onnx', inputs: evaluate.inputs, outputs: evaluate.ir.outputs.map((o) => o.name) },
-      sample: { file: 'sample.onnx', inputs: sample.inputs, outputs: sample.ir.outputs.map((o) => o.name) },
-    },
+    optimizer: { kind: o.optimizer, state: o.step.stateInputs.map((s) => ({ name: s.name, param: s.param })), scalars: o.step.scalarInputs, updates: o.step.updates },
+    graphs: { train_step: graph(c.train, 'train_step.onnx'), evaluate: graph(c.evaluate, 'evaluate.onnx'), sample: graph(c.sample, 'sample.onnx') },
   };
-  return { source: fe.source, diagnostics: fe.diagnostics, compiled: { model: m, train, evaluate, sample, manifest } };
 }
 
 /** A model that is valid but cannot be compiled yet (usage-level problem, exit 1). */
@@ -150,4 +152,4 @@ export function onnxBytes(a: Artifact): Uint8Array {
 }
 
 /** A lowered graph before passes (for tests). */
-export type { LoweredGraph };
+export type { LoweredGraph, InputSpec };

@@ -1,8 +1,8 @@
 /**
  * @file Evaluation: the ELBO and the importance-sampled log-likelihood (IWAE, K samples) of a
  * split, per sequence and per time step, in nats of the data as given (the normalization's
- * change of variables is undone). Each batch is tiled K times along the batch axis, the graph
- * returns every copy's log-weight, and log (1/K) Σ_k w_k is formed here in float64.
+ * change of variables is undone). The evaluation graph takes K particles per sequence at run time
+ * and forms both the K-averaged ELBO and log (1/K) Σ_k w_k itself.
  */
 import type * as ort from 'onnxruntime-node';
 import type { Compiled } from '../compiler/pipeline.js';
@@ -47,29 +47,18 @@ export async function evaluateSplit(c: Compiled, session: ort.InferenceSession, 
   const iwae: number[] = [];
   for (let i = 0; i < seqs.length; i += opts.batch) {
     const group = seqs.slice(i, i + opts.batch);
-    const tiled = Array.from({ length: K }, () => group).flat();
-    const batch = makeBatch(tiled, spec, Float32Array);
-    const B = group.length;
+    const batch = makeBatch(group, spec, Float32Array);
     const feeds = graphFeeds(c.manifest.graphs.evaluate.inputs, {
-      store, T: batch.steps, B: batch.size, values: (v) => batch.values.get(v), mask: batch.mask, noise: rng, scalars: { beta: 1 },
+      store, T: batch.steps, B: batch.size, K, values: (v) => batch.values.get(v), mask: batch.mask, noise: rng, scalars: {},
     });
     const out = await session.run(feeds);
     const e = out['elbo']!.data as Float32Array;
-    const lw = out['logw']!.data as Float32Array;
-    for (let b = 0; b < B; b++) {
-      const len = group[b]!.length;
-      let m = -Infinity;
-      let se = 0;
-      for (let k = 0; k < K; k++) {
-        m = Math.max(m, lw[k * B + b]!);
-        se += e[k * B + b]!;
-      }
-      let s = 0;
-      for (let k = 0; k < K; k++) s += Math.exp(lw[k * B + b]! - m);
-      lengths.push(len);
-      elbo.push(se / K + len * jac);
-      iwae.push(m + Math.log(s) - Math.log(K) + len * jac);
-    }
+    const iw = out['iwae']!.data as Float32Array;
+    group.forEach((s, b) => {
+      lengths.push(s.length);
+      elbo.push(e[b]! + s.length * jac);
+      iwae.push(iw[b]! + s.length * jac);
+    });
   }
   const steps = lengths.reduce((a, b) => a + b, 0);
   return {

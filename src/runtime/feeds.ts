@@ -4,7 +4,7 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { DimLike } from '../compiler/ir/dim.js';
-import type { InputSpec } from '../compiler/lower/objective.js';
+import type { InputSpec } from '../inference/handler.js';
 import type { ParamStore } from './params.js';
 import type { Rng } from './rng.js';
 import { toTensor } from './session.js';
@@ -15,6 +15,8 @@ export interface FeedSource {
   /** Time steps and batch rows of this call. */
   readonly T: number;
   readonly B: number;
+  /** Particles per sequence, for graphs whose K is chosen at run time (default 1). */
+  readonly K?: number;
   /** Time-major [T, B, w] values of a variable, for `data.<v>` and `prefix.<v>` inputs (zeros when absent). */
   readonly values: (variable: string) => Float32Array | undefined;
   /** [T, B] mask for `mask` and `prefix_mask` inputs (zeros when absent). */
@@ -25,12 +27,13 @@ export interface FeedSource {
   readonly scalars: Readonly<Record<string, number>>;
 }
 
-/** A manifest dim as a number: `T`, `B`, `K*B` (importance samples side by side) or a literal. */
-export function concreteDim(d: DimLike, T: number, B: number): number {
+/** A manifest dim as a number: `T`, `B`, `K` (particles), `n*B` or a literal. */
+export function concreteDim(d: DimLike, T: number, B: number, K = 1): number {
   if (typeof d === 'number') return d;
   if (typeof d !== 'string') throw new Error('internal: a symbolic dim object in a manifest');
   if (d === 'T') return T;
   if (d === 'B') return B;
+  if (d === 'K') return K;
   const m = /^(\d+)\*B$/.exec(d);
   if (m) return Number(m[1]) * B;
   throw new Error(`internal: unexpected dim '${d}' in a graph input`);
@@ -40,7 +43,7 @@ export function concreteDim(d: DimLike, T: number, B: number): number {
 export function graphFeeds(inputs: readonly InputSpec[], src: FeedSource): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const i of inputs) {
-    const shape = i.shape.map((d) => concreteDim(d, src.T, src.B));
+    const shape = i.shape.map((d) => concreteDim(d, src.T, src.B, src.K));
     const size = shape.reduce((a, b) => a * b, 1);
     const exact = (a: Float32Array | undefined): Float32Array => {
       if (!a) return new Float32Array(size);

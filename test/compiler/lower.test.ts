@@ -9,7 +9,8 @@ import type { CheckedModel } from '../../src/compiler/checked.js';
 import { renderDiagnostic } from '../../src/compiler/diagnostics.js';
 import { checkSource } from '../../src/compiler/frontend.js';
 import { assertValid, evaluate, tensor, type Tensor } from '../../src/compiler/ir/index.js';
-import { lowerElbo, type LoweredGraph } from '../../src/compiler/lower/objective.js';
+import { lower as lowerProgram, type LoweredGraph } from '../../src/compiler/lower/lower.js';
+import { ImportanceHandler } from '../../src/inference/importance.js';
 import { schedule } from '../../src/compiler/schedule.js';
 import { assertAllClose } from '../helpers/allclose.js';
 import { examples } from '../helpers/examples.js';
@@ -99,7 +100,7 @@ function check(path: string, text: string, sets: string[]): CheckedModel {
 }
 
 function lower(m: CheckedModel): LoweredGraph {
-  const lo = lowerElbo(m, schedule(m), 'float64');
+  const lo = lowerProgram(new ImportanceHandler(schedule(m), 1, 'train'), 'float64');
   assertValid(lo.graph);
   return lo;
 }

@@ -30,7 +30,7 @@ function seedOf(name: string): number {
 function feeds(c: Compiled, a: Artifact): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const i of a.inputs) {
-    const shape = i.shape.map((d) => (d === 'T' ? T : d === 'B' ? B : d === `${K}*B` ? K * B : (d as number)));
+    const shape = i.shape.map((d) => (d === 'T' ? T : d === 'B' ? B : d === 'K' ? 1 : (d as number)));
     const n = shape.reduce((x, y) => x * y, 1);
     const rng = new Rng(seedOf(i.name));
     const binary = (i.role === 'data') && c.model.vars.get(i.name.slice(i.name.indexOf('.') + 1))?.elem === 'binary';

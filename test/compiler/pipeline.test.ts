@@ -7,11 +7,12 @@ import { expect } from 'chai';
 import * as ort from 'onnxruntime-node';
 import { parseOverrides } from '../../src/compiler/check/dims.js';
 import { grad } from '../../src/compiler/autodiff/backward.js';
-import { lowerElbo } from '../../src/compiler/lower/objective.js';
-import { schedule } from '../../src/compiler/schedule.js';
+import { lower } from '../../src/compiler/lower/lower.js';
+import { ImportanceHandler } from '../../src/inference/importance.js';
 import { evaluate, tensor, type Tensor } from '../../src/compiler/ir/index.js';
 import { printGraph } from '../../src/compiler/ir/print.js';
-import type { InputSpec } from '../../src/compiler/lower/objective.js';
+import type { InputSpec } from '../../src/inference/handler.js';
+import type { Graph } from '../../src/compiler/ir/graph.js';
 import { dumpModel } from '../../src/compiler/onnx/dump.js';
 import { compile, onnxBytes, type Artifact, type Compiled } from '../../src/compiler/pipeline.js';
 import { assertAllClose } from '../helpers/allclose.js';
@@ -24,12 +25,19 @@ import { Rng } from '../helpers/random.js';
 const T = 5;
 const B = 3;
 const lengths = [5, 3, 1];
+/** Particles fed to evaluation graphs (their K is chosen at run time). */
+const Kev = 2;
+
+/** The K = 1 training objective of a compiled model (loss and per-sequence terms, no optimizer). */
+function objectiveOf(c: Compiled): Graph {
+  return lower(new ImportanceHandler(c.program, 1, 'train'), 'float64').graph;
+}
 
 /** Feeds for a graph: params ~ N(0, 0.3²), data and noise from their laws, masks from `lengths`. */
 function feedsFor(c: Compiled, inputs: readonly InputSpec[], rng: Rng): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const i of inputs) {
-    const shape = i.shape.map((d) => (d === 'T' ? T : d === 'B' ? B : (d as number)));
+    const shape = i.shape.map((d) => (d === 'T' ? T : d === 'B' ? B : d === 'K' ? Kev : (d as number)));
     const n = shape.reduce((a, b) => a * b, 1);
     const v = new Float64Array(n);
     const binary = i.role === 'data' && c.model.vars.get(i.name.slice(5))?.elem === 'binary';
@@ -85,15 +93,16 @@ describe('pipeline: every example, end to end', function () {
 
       it('the training gradient passes a random-direction check against central differences (float64)', () => {
         const rng = new Rng(99);
-        const feeds = feedsFor(c, c.evaluate.inputs, rng);
+        const obj = objectiveOf(c);
+        const feeds = feedsFor(c, lower(new ImportanceHandler(c.program, 1, 'train'), 'float64').inputs, rng);
         const params = c.model.params.map((p) => p.name);
-        const g = grad(c.evaluate.ir, { of: 'loss', wrt: params });
+        const g = grad(obj, { of: 'loss', wrt: params });
         const grads = evaluate(g, feeds);
         const dir = Object.fromEntries(params.map((p) => [p, rng.normals(feeds[p]!.data.length)]));
         const lossAt = (h: number): number => {
           const f = { ...feeds };
           for (const p of params) f[p] = tensor([...feeds[p]!.shape], feeds[p]!.data.map((x, i) => x + h * dir[p]![i]!));
-          return evaluate(c.evaluate.ir, f)['loss']!.data[0]!;
+          return evaluate(obj, f)['loss']!.data[0]!;
         };
         let ad = 0;
         for (const p of params) grads[`grad_${p}`]!.data.forEach((x, i) => { ad += x * dir[p]![i]!; });
@@ -139,9 +148,10 @@ describe('pipeline: the importance-weighted training bound', function () {
       // The train graph's forward part: recover the IWAE objective by differentiating nothing —
       // compare its loss with the one computed from the K = 1 evaluate graph on tiled inputs.
       const rng = new Rng(17);
-      const feeds = feedsFor(one, one.evaluate.inputs, rng);
+      const oneObj = lower(new ImportanceHandler(one.program, 1, 'train'), 'float64');
+      const feeds = feedsFor(one, oneObj.inputs, rng);
       const tiled: Record<string, Tensor> = {};
-      for (const i of one.evaluate.inputs) {
+      for (const i of oneObj.inputs) {
         const t = feeds[i.name]!;
         if (i.role === 'data' || i.role === 'mask') {
           const rowLen = t.shape.slice(2).reduce((a, b) => a * b, 1);
@@ -151,7 +161,7 @@ describe('pipeline: the importance-weighted training bound', function () {
         } else if (i.role === 'noise') tiled[i.name] = tensor([T, K * B, ...t.shape.slice(2)], rng.normals(t.data.length * K));
         else tiled[i.name] = t;
       }
-      const ref = evaluate(one.evaluate.ir, tiled);
+      const ref = evaluate(oneObj.graph, tiled);
       const lw = ref['logw']!.data;
       const expected = Array.from({ length: B }, (_, b) => {
         const v = Array.from({ length: K }, (_, k) => lw[k * B + b]!);
@@ -160,17 +170,21 @@ describe('pipeline: the importance-weighted training bound', function () {
       });
       const trainFeeds: Record<string, Tensor> = { ...feeds };
       for (const i of lowered.train.inputs) {
-        if (i.role === 'noise') trainFeeds[i.name] = tiled[i.name]!;
+        if (i.role === 'noise') trainFeeds[i.name] = tensor([T, K, B, ...tiled[i.name]!.shape.slice(2)], tiled[i.name]!.data);
         else if (!(i.name in trainFeeds)) trainFeeds[i.name] = tensor([], [i.name === 'step' ? 1 : i.name === 'clip_norm' ? 0 : 0]);
       }
       for (const s of lowered.manifest.optimizer.state) trainFeeds[s.name] = tensor([...feeds[s.param]!.shape], new Float64Array(feeds[s.param]!.data.length));
       const got = evaluate(lowered.train.ir, trainFeeds);
-      assertAllClose(got['logw']!.data, expected, 'IWAE-3 per sequence', { rtol: 1e-10, atol: 1e-10 });
+      assertAllClose(got['iwae']!.data, expected, 'IWAE-3 per sequence', { rtol: 1e-10, atol: 1e-10 });
+      // The evaluation graph takes K at run time and forms the same bound itself.
+      const evFeeds: Record<string, Tensor> = {};
+      for (const i of one.evaluate.inputs) evFeeds[i.name] = i.role === 'noise' ? tensor([T, K, B, ...tiled[i.name]!.shape.slice(2)], tiled[i.name]!.data) : feeds[i.name]!;
+      assertAllClose(evaluate(one.evaluate.ir, evFeeds)['iwae']!.data, expected, 'evaluate.onnx IWAE-3 per sequence', { rtol: 1e-10, atol: 1e-10 });
       const steps = feeds['mask']!.data.reduce((a, b) => a + b, 0);
       const aux = Array.from({ length: B }, (_, b) => Array.from({ length: K }, (_, k) => ref['aux']!.data[k * B + b]!).reduce((s, x) => s + x, 0) / K);
       expect(got['loss']!.data[0]).to.be.closeTo(-(expected.reduce((s, x) => s + x, 0) + aux.reduce((s, x) => s + x, 0)) / steps, 1e-10);
       // Gradient of the IWAE loss against central differences along a random direction.
-      const g = lowerElbo(one.model, schedule(one.model), 'float64', { iwaeK: K }).graph;
+      const g = lower(new ImportanceHandler(one.program, K, 'train'), 'float64').graph;
       const params = one.model.params.map((p) => p.name);
       const gf: Record<string, Tensor> = {};
       for (const p of g.inputs) gf[p.name] = trainFeeds[p.name]!;

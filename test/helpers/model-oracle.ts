@@ -310,7 +310,7 @@ class SequenceOracle {
       case 'slice': return this.expr(e.arg, t).slice(e.start, e.end);
       case 'sum': return Float64Array.of(this.expr(e.arg, t).reduce((a, x) => a + x, 0));
       case 'net': return this.ffNet(this.m.nets.get(e.net)!, this.concat(e.args.map((a) => this.expr(a, t))));
-      case 'affine': return this.affine(this.expr(e.arg, t), this.param(`${e.prefix}.weight`), this.param(`${e.prefix}.bias`), e.width);
+      case 'affine': return this.affine(this.expr(e.arg, t), this.param(e.weight), this.param(e.bias), e.width);
       case 'cell': throw new Error('oracle: a cell outside a state update');
     }
   }

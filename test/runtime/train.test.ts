@@ -202,7 +202,7 @@ describe('runtime: training', function () {
       const erng = new Rng(3);
       for (const i of t.compiled.manifest.graphs.evaluate.inputs) {
         if (i.role === 'param') continue;
-        const shape = i.shape.map((d) => (d === 'T' ? 7 : d === 'B' ? 2 : (d as number)));
+        const shape = i.shape.map((d) => (d === 'T' ? 7 : d === 'B' ? 2 : d === 'K' ? 3 : (d as number)));
         const n = shape.reduce((a, b) => a * b, 1);
         ef[i.name] = new ort.Tensor('float32', Float32Array.from({ length: n }, () => (i.role === 'mask' || i.role === 'beta' ? 1 : erng.normal())), shape);
       }
@@ -210,7 +210,7 @@ describe('runtime: training', function () {
       for (const p of t.compiled.manifest.parameters) withParams[p.name] = new ort.Tensor('float32', t.store.get(p.name).data as Float32Array, [...p.shape]);
       const a = await ev.run(ef);
       const b = await inner.run(withParams);
-      for (const k of ['elbo', 'loglik', 'kl', 'logw']) expect(Array.from(a[k]!.data as Float32Array)).to.deep.equal(Array.from(b[k]!.data as Float32Array));
+      for (const k of ['elbo', 'iwae', 'loglik', 'kl', 'logw']) expect(Array.from(a[k]!.data as Float32Array)).to.deep.equal(Array.from(b[k]!.data as Float32Array));
     });
   });
 });

@@ -10,28 +10,13 @@ import * as E from '../errors.js';
 import { evalConst } from './dims.js';
 import type { ExprChecker, ExprContext } from './exprs.js';
 import { familyNames } from './scope.js';
+import { families, familyList, type FamilyRules, type HeadTransform } from '../../inference/families.js';
 
 /** Smallest scale a head produces: softplus(a) + MIN_SCALE keeps log-densities finite. */
 export const MIN_SCALE = 1e-4;
 
-interface FamilySpec {
-  readonly params: readonly string[];
-  readonly elem: 'real' | 'binary';
-  /** Width each parameter must have, given the variable width n and components k. */
-  readonly widths: (n: number, k: number) => readonly (readonly number[])[];
-  readonly mixture: boolean;
-}
-
-const specs: Record<Family, FamilySpec> = {
-  Normal: { params: ['loc', 'scale'], elem: 'real', widths: (n) => [[n, 1], [n, 1]], mixture: false },
-  Laplace: { params: ['loc', 'scale'], elem: 'real', widths: (n) => [[n, 1], [n, 1]], mixture: false },
-  Bernoulli: { params: ['logits'], elem: 'binary', widths: (n) => [[n, 1]], mixture: false },
-  MixtureNormal: { params: ['logits', 'locs', 'scales'], elem: 'real', widths: (n, k) => [[k], [k * n], [k * n]], mixture: true },
-  BivariateNormalMixture: { params: ['logits', 'locs', 'scales', 'corr'], elem: 'real', widths: (_n, k) => [[k], [2 * k], [2 * k], [k]], mixture: true },
-};
-
 /** Families whose samples are reparameterizable (usable in a guide). */
-export const reparameterizable: readonly Family[] = ['Normal', 'Laplace'];
+export const reparameterizable: readonly Family[] = familyList.filter((f) => families[f].rsample !== null);
 
 /** What the statement draws, for messages and the head's parameter prefix. */
 export interface DistSite {
@@ -50,15 +35,17 @@ export function checkDist(d: A.Dist, site: DistSite, ex: ExprChecker, hyper: Rea
     return null;
   }
   const family = fam as Family;
-  const spec = specs[family];
+  const spec = families[family];
   const t = site.target;
-  if (spec.elem !== t.elem) {
-    const want = t.elem === 'binary' ? 'Bernoulli' : 'Normal, Laplace, MixtureNormal or BivariateNormalMixture';
+  if (spec.support !== t.elem) {
+    const fit = familyList.filter((f) => families[f].support === t.elem);
+    const want = fit.length > 1 ? `${fit.slice(0, -1).join(', ')} or ${fit[fit.length - 1]}` : fit.join('');
     diags.push(E.distNotAllowed(d.family.span, family, `${t.name} is ${t.elem}[${t.width}]`, `use ${want}`));
     return null;
   }
-  if (family === 'BivariateNormalMixture' && t.width !== 2) {
-    diags.push(E.distNotAllowed(d.family.span, family, `it is a distribution over 2-d points and ${t.name} has width ${t.width}`));
+  const widthError = spec.widthError(t.width);
+  if (widthError) {
+    diags.push(E.distNotAllowed(d.family.span, family, widthError.replace('the variable', t.name)));
     return null;
   }
   if (d.method && d.method.name !== 'head') {
@@ -68,7 +55,7 @@ export function checkDist(d: A.Dist, site: DistSite, ex: ExprChecker, hyper: Rea
   return d.method ? head(d, family, spec, site, ex, hyper, diags, params) : direct(d, family, spec, site, ex, diags);
 }
 
-function direct(d: A.Dist, family: Family, spec: FamilySpec, site: DistSite, ex: ExprChecker,
+function direct(d: A.Dist, family: Family, spec: FamilyRules, site: DistSite, ex: ExprChecker,
   diags: Diagnostic[]): CDist | null {
   const bound = bindArgs(d, family, spec.params, diags);
   if (!bound) return null;
@@ -127,7 +114,7 @@ function bindArgs(d: A.Dist, family: string, names: readonly string[], diags: Di
 }
 
 /** `Family.head(v [, n] [, k = K])`: affine layers from v to every parameter. */
-function head(d: A.Dist, family: Family, spec: FamilySpec, site: DistSite, ex: ExprChecker,
+function head(d: A.Dist, family: Family, spec: FamilyRules, site: DistSite, ex: ExprChecker,
   hyper: ReadonlyMap<string, number>, diags: Diagnostic[], params: ParamInfo[]): CDist | null {
   const pos = d.args.filter((a): a is A.Expr => !isNamed(a));
   const named = new Map(d.args.filter(isNamed).map((a) => [a.name.name, a] as const));
@@ -145,7 +132,6 @@ function head(d: A.Dist, family: Family, spec: FamilySpec, site: DistSite, ex: E
     return null;
   }
   const input = ex.check(pos[0]!, site.ctx);
-  let size = n;
   if (pos[1]) {
     const v = evalConst(pos[1], hyper, diags);
     if (v === null) return null;
@@ -153,7 +139,6 @@ function head(d: A.Dist, family: Family, spec: FamilySpec, site: DistSite, ex: E
       diags.push(E.distParamWidth(pos[1].span, `${family}.head`, 'size', String(n), v, `${site.target.name}[t] : ${site.target.elem}[${n}]`));
       ok = false;
     }
-    size = v;
   }
   let k = 1;
   if (spec.mixture) {
@@ -175,29 +160,39 @@ function head(d: A.Dist, family: Family, spec: FamilySpec, site: DistSite, ex: E
     k = v;
   }
   if (!input || !ok) return null;
-  const prefix = `${site.section}.${site.target.name}`;
-  const widths = spec.widths(size, k);
+  return headDist(family, input, n, k, `${site.section}.${site.target.name}`, d.span, params);
+}
+
+/**
+ * The distribution `family.head(input, n, k)`: one affine layer from `input` to each parameter,
+ * named `${prefix}.${param}.weight|bias` (recorded into `params`), mapped into its domain.
+ */
+export function headDist(family: Family, input: CExpr, n: number, k: number, prefix: string, span: A.Span, params: ParamInfo[]): CDist {
+  const spec = families[family];
+  const widths = spec.widths(n, k);
   const out: Record<string, CExpr> = {};
   spec.params.forEach((p, i) => {
     const w = widths[i]![0]!;
     params.push({ name: `${prefix}.${p}.weight`, shape: [input.width, w], init: { kind: 'uniform', bound: 1 / Math.sqrt(input.width) } });
     params.push({ name: `${prefix}.${p}.bias`, shape: [w], init: { kind: 'zeros' } });
-    const lin: CExpr = { k: 'affine', prefix: `${prefix}.${p}`, arg: input, width: w, span: d.span };
-    out[p] = headTransform(p, lin, d.span);
+    const lin: CExpr = { k: 'affine', weight: `${prefix}.${p}.weight`, bias: `${prefix}.${p}.bias`, arg: input, width: w, span };
+    out[p] = headTransform(spec.head[p] ?? 'identity', lin, span);
   });
-  return { family, params: out, components: spec.mixture ? k : null, width: n, span: d.span };
+  return { family, params: out, components: spec.mixture ? k : null, width: n, span };
 }
 
 /** Maps a raw affine output to the parameter's domain: softplus for scales, tanh for correlations. */
-function headTransform(param: string, lin: CExpr, span: A.Span): CExpr {
-  if (param === 'scale' || param === 'scales') {
-    const sp: CExpr = { k: 'unary', fn: 'softplus', arg: lin, width: lin.width, span };
-    return { k: 'binary', op: '+', left: sp, right: { k: 'const', value: MIN_SCALE, width: 1, span }, width: lin.width, span };
+function headTransform(kind: HeadTransform, lin: CExpr, span: A.Span): CExpr {
+  switch (kind) {
+    case 'positive': {
+      const sp: CExpr = { k: 'unary', fn: 'softplus', arg: lin, width: lin.width, span };
+      return { k: 'binary', op: '+', left: sp, right: { k: 'const', value: MIN_SCALE, width: 1, span }, width: lin.width, span };
+    }
+    case 'correlation': {
+      // Shrunk slightly so 1 - ρ² never reaches 0 when tanh saturates (|a| > 9 in float32).
+      const th: CExpr = { k: 'unary', fn: 'tanh', arg: lin, width: lin.width, span };
+      return { k: 'binary', op: '*', left: th, right: { k: 'const', value: 1 - 1e-6, width: 1, span }, width: lin.width, span };
+    }
+    case 'identity': return lin;
   }
-  if (param === 'corr') {
-    // Shrunk slightly so 1 - ρ² never reaches 0 when tanh saturates (|a| > 9 in float32).
-    const th: CExpr = { k: 'unary', fn: 'tanh', arg: lin, width: lin.width, span };
-    return { k: 'binary', op: '*', left: th, right: { k: 'const', value: 1 - 1e-6, width: 1, span }, width: lin.width, span };
-  }
-  return lin;
 }

@@ -9,7 +9,7 @@ import { distReads, readsOf } from '../checked.js';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import * as E from '../errors.js';
 import { evalConst, evalDim, resolveHyper, type Override } from './dims.js';
-import { checkDist } from './dists.js';
+import { checkDist, reparameterizable } from './dists.js';
 import { ExprChecker, type ExprContext } from './exprs.js';
 import { checkNet, netParams } from './nets.js';
 import { Scope } from './scope.js';
@@ -54,7 +54,7 @@ export function check(program: A.Program, text: string, overrides: readonly Over
     const width = evalDim(d.dim, hyper, diags) ?? -1;
     const info: MutableVar = {
       name: d.name.name, role: d.role, elem: d.elem, width, owner,
-      init: d.role === 'state' ? (d.init ?? 'zeros') : null, direction: d.role === 'state' ? 'none' : null, span: d.name.span,
+      init: d.role === 'state' ? (d.init ?? 'zeros') : null, initParam: d.role === 'state' && d.init === 'learned' ? `${d.name.name}.init` : null, direction: d.role === 'state' ? 'none' : null, span: d.name.span,
     };
     if (!scope.syms.has(d.name.name)) vars.set(d.name.name, info);
     declare(d.name, { kind: 'var', name: d.name.name, span: d.name.span, info });
@@ -147,8 +147,8 @@ export function check(program: A.Program, text: string, overrides: readonly Over
     const where = section === 'guide' ? `the guide for ${v.name}[t]` : `the ${section} of ${v.name}[t]`;
     const ctx: ExprContext = { where, inGuide: section === 'guide' };
     const dist = checkDist(s.dist, { target: v, section, ctx }, ex, hyper, diags, headParams);
-    if (section === 'guide' && dist && !['Normal', 'Laplace'].includes(dist.family)) {
-      diags.push(E.distNotAllowed(s.dist.family.span, dist.family, 'a guide needs a reparameterized sample', 'use Normal or Laplace'));
+    if (section === 'guide' && dist && !reparameterizable.includes(dist.family)) {
+      diags.push(E.distNotAllowed(s.dist.family.span, dist.family, 'a guide needs a reparameterized sample', `use ${reparameterizable.join(' or ')}`));
       return;
     }
     if (!dist) return;
@@ -298,12 +298,12 @@ export function check(program: A.Program, text: string, overrides: readonly Over
 
   const params: ParamInfo[] = [];
   for (const s of scope.syms.values()) if (s.kind === 'net' && s.info) params.push(...netParams(s.info));
-  for (const v of vars.values()) if (v.init === 'learned') params.push({ name: `${v.name}.init`, shape: [v.width], init: { kind: 'zeros' } });
+  for (const v of vars.values()) if (v.initParam) params.push({ name: v.initParam, shape: [v.width], init: { kind: 'zeros' } });
   params.push(...headParams);
   const nets = new Map([...scope.syms.values()].flatMap((s) => (s.kind === 'net' && s.info ? [[s.name, s.info] as const] : [])));
   const checked: CheckedModel = {
     name: model.name.name, hyper, vars, nets, priors, emissions, transitions,
-    guide: hasGuide ? { samples: guideSamples, transitions: guideTransitions } : null, aux, params,
+    guide: hasGuide ? { samples: guideSamples, transitions: guideTransitions } : null, aux, params, defs,
   };
   return { model: checked, diagnostics: sorted, needsDefaultGuide };
 }

@@ -1,6 +1,6 @@
 /** @file Net declarations: sizes, options, and the stable names and shapes of their parameters. */
 import type * as A from '../ast.js';
-import type { Activation, NetInfo, ParamInfo } from '../checked.js';
+import type { Activation, NetInfo, NetParamNames, ParamInfo } from '../checked.js';
 import type { Diagnostic } from '../diagnostics.js';
 import * as E from '../errors.js';
 import { evalDim } from './dims.js';
@@ -58,33 +58,39 @@ export function checkNet(d: A.NetDecl, hyper: ReadonlyMap<string, number>, diags
   if (!ok) return null;
   return {
     name: d.name.name, kind: k, inDim: inDim!, outDim: outDim!, hidden, act,
-    outAct: k === 'mlp' ? (outAct ?? act) : 'none', span: d.span,
+    outAct: k === 'mlp' ? (outAct ?? act) : 'none', params: netParamNames(d.name.name, k, hidden.length), span: d.span,
   };
 }
 
-/** The parameters of a net, named `net.weight`, `net.0.weight`, `net.weight_ih`, ... */
-export function netParams(n: NetInfo): ParamInfo[] {
-  const lin = (prefix: string, i: number, o: number): ParamInfo[] => [
-    { name: `${prefix}.weight`, shape: [i, o], init: { kind: 'uniform', bound: 1 / Math.sqrt(i) } },
-    { name: `${prefix}.bias`, shape: [o], init: { kind: 'zeros' } },
-  ];
-  const H = n.outDim;
-  const u = { kind: 'uniform', bound: 1 / Math.sqrt(H) } as const;
-  switch (n.kind) {
-    case 'linear': return lin(n.name, n.inDim, n.outDim);
-    case 'mlp': {
-      const sizes = [n.inDim, ...n.hidden, n.outDim];
-      return sizes.slice(1).flatMap((o, i) => lin(`${n.name}.${i}`, sizes[i]!, o));
-    }
-    case 'lstm': case 'gru': case 'rnn': {
-      const g = n.kind === 'lstm' ? 4 : n.kind === 'gru' ? 3 : 1;
-      const ps: ParamInfo[] = [
-        { name: `${n.name}.weight_ih`, shape: [n.inDim, g * H], init: u },
-        { name: `${n.name}.weight_hh`, shape: [H, g * H], init: u },
-        { name: `${n.name}.bias_ih`, shape: [g * H], init: u },
-      ];
-      if (n.kind === 'gru') ps.push({ name: `${n.name}.bias_hh`, shape: [g * H], init: u });
-      return ps;
-    }
+/** The stable parameter names of a net: `net.weight`, `net.0.weight`, `net.weight_ih`, ... */
+export function netParamNames(name: string, kind: NetInfo['kind'], hiddenLayers: number): NetParamNames {
+  const layer = (prefix: string) => ({ weight: `${prefix}.weight`, bias: `${prefix}.bias` });
+  switch (kind) {
+    case 'linear': return { kind: 'layers', layers: [layer(name)] };
+    case 'mlp': return { kind: 'layers', layers: Array.from({ length: hiddenLayers + 1 }, (_, i) => layer(`${name}.${i}`)) };
+    case 'lstm': case 'gru': case 'rnn':
+      return { kind: 'cell', weightIh: `${name}.weight_ih`, weightHh: `${name}.weight_hh`, biasIh: `${name}.bias_ih`, biasHh: kind === 'gru' ? `${name}.bias_hh` : null };
   }
+}
+
+/** The parameters of a net with their shapes and initializers, in `n.params` order. */
+export function netParams(n: NetInfo): ParamInfo[] {
+  const H = n.outDim;
+  const p = n.params;
+  if (p.kind === 'layers') {
+    const sizes = [n.inDim, ...n.hidden, n.outDim];
+    return p.layers.flatMap((l, i) => [
+      { name: l.weight, shape: [sizes[i]!, sizes[i + 1]!], init: { kind: 'uniform', bound: 1 / Math.sqrt(sizes[i]!) } },
+      { name: l.bias, shape: [sizes[i + 1]!], init: { kind: 'zeros' } },
+    ] satisfies ParamInfo[]);
+  }
+  const g = n.kind === 'lstm' ? 4 : n.kind === 'gru' ? 3 : 1;
+  const u = { kind: 'uniform', bound: 1 / Math.sqrt(H) } as const;
+  const ps: ParamInfo[] = [
+    { name: p.weightIh, shape: [n.inDim, g * H], init: u },
+    { name: p.weightHh, shape: [H, g * H], init: u },
+    { name: p.biasIh, shape: [g * H], init: u },
+  ];
+  if (p.biasHh) ps.push({ name: p.biasHh, shape: [g * H], init: u });
+  return ps;
 }

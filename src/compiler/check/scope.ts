@@ -2,6 +2,7 @@
 import type * as A from '../ast.js';
 import type { CExpr, NetInfo, VarInfo } from '../checked.js';
 import { unaryBuiltins } from '../checked.js';
+import { familyList } from '../../inference/families.js';
 
 /** A declared name. `owner` says whether it belongs to the generative model or the guide. */
 export type Sym =
@@ -14,7 +15,7 @@ export type Sym =
 /** Names with built-in meaning in expressions. */
 export const builtinFunctions: readonly string[] = [...unaryBuiltins, 'concat', 'sum'];
 /** Distribution family names. */
-export const familyNames = ['Normal', 'Laplace', 'Bernoulli', 'MixtureNormal', 'BivariateNormalMixture'] as const;
+export const familyNames = familyList;
 /** Net constructor names. */
 export const netKinds = ['linear', 'mlp', 'lstm', 'gru', 'rnn'] as const;
 

@@ -7,17 +7,8 @@ import type { VarInfo } from '../checked.js';
 import type { Diagnostic } from '../diagnostics.js';
 import * as E from '../errors.js';
 
-/** The kinds of definitions, by the statement that makes them. */
-export type DefKind = 'prior' | 'emission' | 'transition' | 'guideSample' | 'guideState' | 'aux';
-
-/** One definition and everything it reads. */
-export interface Def {
-  readonly target: string;
-  readonly kind: DefKind;
-  readonly reads: readonly { name: string; offset: number; span: Span }[];
-  /** e.g. "the prior of z[t]". */
-  readonly where: string;
-}
+import type { Def, DefKind } from '../checked.js';
+export type { Def, DefKind } from '../checked.js';
 
 const generative = (k: DefKind): boolean => k === 'prior' || k === 'emission' || k === 'transition';
 const ref = (name: string, offset: number): string => `${name}[t${offset > 0 ? '+' : offset < 0 ? '-' : ''}${offset ? Math.abs(offset) : ''}]`;

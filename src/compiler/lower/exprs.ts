@@ -55,7 +55,7 @@ export function lowerExpr(s: LowerScope, e: CExpr): Value {
       if (!net) throw new InternalError(`lower: unknown net ${e.net}`);
       return applyNet(s, net, concatLast(s, e.args.map((a) => lowerExpr(s, a)), e.args.map((a) => a.width)));
     }
-    case 'affine': return affine(s, e.prefix, widen(s, lowerExpr(s, e.arg), e.arg.width));
+    case 'affine': return affine(s, e.weight, e.bias, widen(s, lowerExpr(s, e.arg), e.arg.width));
     case 'cell': throw new InternalError('lower: a recurrent cell outside a state update');
   }
   throw new InternalError(`lower: unhandled expression ${(e as CExpr).k}`);
@@ -72,9 +72,9 @@ export function concatLast(s: LowerScope, parts: readonly Value[], widths: reado
   return full.length === 1 ? full[0]! : s.b.concat(full, s.prefix.length);
 }
 
-/** x W + b with parameters `${prefix}.weight` [in, out] and `${prefix}.bias` [out]. */
-export function affine(s: LowerScope, prefix: string, x: Value): Value {
-  return s.b.add(s.b.matmul(x, s.param(`${prefix}.weight`)), s.param(`${prefix}.bias`));
+/** x W + b with parameters `weight` [in, out] and `bias` [out], by name. */
+export function affine(s: LowerScope, weight: string, bias: string, x: Value): Value {
+  return s.b.add(s.b.matmul(x, s.param(weight)), s.param(bias));
 }
 
 /** An activation function. */
@@ -90,12 +90,18 @@ export function activate(b: GraphBuilder, act: Activation, x: Value): Value {
 
 /** A feed-forward net (linear or mlp) applied to its concatenated input. */
 export function applyNet(s: LowerScope, net: NetInfo, x: Value): Value {
-  if (net.kind === 'linear') return affine(s, net.name, x);
-  if (net.kind !== 'mlp') throw new InternalError(`lower: ${net.kind} ${net.name} used as a feed-forward net`);
-  const layers = net.hidden.length + 1;
+  if (net.params.kind !== 'layers') throw new InternalError(`lower: ${net.kind} ${net.name} used as a feed-forward net`);
+  if (net.kind === 'linear') return affine(s, net.params.layers[0]!.weight, net.params.layers[0]!.bias, x);
+  const layers = net.params.layers;
   let h = x;
-  for (let i = 0; i < layers; i++) h = activate(s.b, i === layers - 1 ? net.outAct : net.act, affine(s, `${net.name}.${i}`, h));
+  layers.forEach((l, i) => { h = activate(s.b, i === layers.length - 1 ? net.outAct : net.act, affine(s, l.weight, l.bias, h)); });
   return h;
+}
+
+/** The cell parameter names of a recurrent net. */
+function cellParams(net: NetInfo): Extract<NetInfo['params'], { kind: 'cell' }> {
+  if (net.params.kind !== 'cell') throw new InternalError(`lower: ${net.kind} ${net.name} is not a recurrent cell`);
+  return net.params;
 }
 
 function unary(b: GraphBuilder, fn: string, x: Value): Value {
@@ -115,7 +121,8 @@ function unary(b: GraphBuilder, fn: string, x: Value): Value {
 
 /** Input projection of a recurrent cell: x W_ih + b_ih (hoistable when x does not depend on the carry). */
 export function cellInput(s: LowerScope, net: NetInfo, x: Value): Value {
-  return s.b.add(s.b.matmul(x, s.param(`${net.name}.weight_ih`)), s.param(`${net.name}.bias_ih`));
+  const p = cellParams(net);
+  return s.b.add(s.b.matmul(x, s.param(p.weightIh)), s.param(p.biasIh));
 }
 
 /**
@@ -128,7 +135,8 @@ export function cellStep(s: LowerScope, net: NetInfo, gx: Value, h: Value, c: Va
   const { b } = s;
   const H = net.outDim;
   const ax = s.prefix.length;
-  const gh = b.matmul(h, s.param(`${net.name}.weight_hh`));
+  const p = cellParams(net);
+  const gh = b.matmul(h, s.param(p.weightHh));
   const part = (v: Value, i: number): Value => b.slice(v, ax, i * H, (i + 1) * H);
   switch (net.kind) {
     case 'lstm': {
@@ -137,7 +145,7 @@ export function cellStep(s: LowerScope, net: NetInfo, gx: Value, h: Value, c: Va
       return { h: b.mul(b.sigmoid(part(g, 3)), b.tanh(cNew)), c: cNew };
     }
     case 'gru': {
-      const ghb = b.add(gh, s.param(`${net.name}.bias_hh`));
+      const ghb = b.add(gh, s.param(p.biasHh!));
       const r = b.sigmoid(b.add(part(gx, 0), part(ghb, 0)));
       const u = b.sigmoid(b.add(part(gx, 1), part(ghb, 1)));
       const n = b.tanh(b.add(part(gx, 2), b.mul(r, part(ghb, 2))));

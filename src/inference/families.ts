@@ -1,0 +1,267 @@
+/**
+ * @file The one table of distribution families, typed over `Family`: parameters and their widths,
+ * support, head transforms, reparameterization, log-density, sampling, entropy, KL, enumeration
+ * and the noise law of each family. The checker reads the signature part, the lowering and the
+ * inference handlers the IR part, the runtime's noise feeds the laws. Adding a family to
+ * `familyList` fails `tsc` until every part of its row is written. Every IR function takes
+ * parameters of shape [...prefix, ·] (or broadcastable scalars) and returns per-variable sums of
+ * shape [...prefix]; nothing here knows a model.
+ */
+import type { GraphBuilder } from '../compiler/ir/builder.js';
+import type { DimLike } from '../compiler/ir/dim.js';
+import type { Value } from '../compiler/ir/graph.js';
+import type { DType } from '../compiler/ir/ops.js';
+
+/** Every distribution family of the language. */
+export const familyList = ['Normal', 'Laplace', 'Bernoulli', 'MixtureNormal', 'BivariateNormalMixture'] as const;
+/** A distribution family's name. */
+export type Family = (typeof familyList)[number];
+
+/** A distribution instance in a graph. */
+export interface DistValues {
+  readonly family: Family;
+  readonly params: Readonly<Record<string, Value>>;
+  /** Mixture components (mixtures only). */
+  readonly components: number | null;
+  /** Width n of the variable. */
+  readonly width: number;
+}
+
+/** Where values live: the builder, the batch prefix (['B'] in a scan step, ['T','B'] for sequences) and dtype. */
+export interface DistCtx {
+  readonly b: GraphBuilder;
+  readonly prefix: readonly DimLike[];
+  readonly dtype: DType;
+}
+
+/** The law of a noise input: standard normal, standard Laplace, uniform(0,1) or standard Gumbel. */
+export type NoiseLaw = 'normal' | 'laplace' | 'uniform' | 'gumbel';
+
+/** One noise input a family needs to draw a sample: name suffix, width and law. */
+export interface NoiseSpec {
+  readonly kind: 'eps' | 'u' | 'gumbel';
+  readonly width: number;
+  readonly law: NoiseLaw;
+}
+
+/** How a `Family.head` output is mapped into a parameter's domain. */
+export type HeadTransform = 'identity' | 'positive' | 'correlation';
+
+/** Values a variable drawn from a family takes: element type of the language. */
+export type Support = 'real' | 'binary';
+
+/** Everything the compiler knows about one family. */
+export interface FamilyRules {
+  /** Parameter names, in positional order. */
+  readonly params: readonly string[];
+  readonly support: Support;
+  /** Mixtures take the number of components from their logits (or `k =` in a head). */
+  readonly mixture: boolean;
+  /** Widths each parameter may have, given the variable width n and components k (the first is the full width). */
+  readonly widths: (n: number, k: number) => readonly (readonly number[])[];
+  /** Why the family cannot describe a variable of width n, or null. */
+  readonly widthError: (n: number) => string | null;
+  /** Domain of each parameter when produced by a head. */
+  readonly head: Readonly<Record<string, HeadTransform>>;
+  /** Noise inputs needed to draw one sample for generation. */
+  readonly noise: (n: number, k: number | null) => readonly NoiseSpec[];
+  /** log p(x) summed over the variable's width. */
+  readonly logProb: (ctx: DistCtx, d: DistValues, x: Value) => Value;
+  /** A sample given noise by kind (see `noise`). */
+  readonly sample: (ctx: DistCtx, d: DistValues, noise: Readonly<Record<string, Value>>) => Value;
+  /** A reparameterized sample from the family's first noise (guides need one), or null. */
+  readonly rsample: ((ctx: DistCtx, d: DistValues, eps: Value) => Value) | null;
+  /** Entropy summed over the width, where a closed form exists. */
+  readonly entropy: ((ctx: DistCtx, d: DistValues) => Value) | null;
+  /** KL(q‖p) in closed form against the families that have one. */
+  readonly kl: Partial<Record<Family, (ctx: DistCtx, q: DistValues, p: DistValues) => Value>>;
+}
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+function c(ctx: DistCtx, v: number): Value {
+  return ctx.b.constant(v, [], ctx.dtype);
+}
+
+/** A parameter broadcast to [...prefix, w] (parameters may be constants without batch axes). */
+function atWidth(ctx: DistCtx, v: Value, w: number): Value {
+  const r = ctx.prefix.length;
+  return v.shape.length === r + 1 && v.shape[r] === w ? v : ctx.b.expand(v, [...ctx.prefix, w]);
+}
+
+/** Mixture parameters broadcast to full [...prefix, ·] shapes. */
+function mixtureParams(ctx: DistCtx, d: DistValues): DistValues {
+  const K = d.components!;
+  const n = d.width;
+  const p = d.params;
+  const out: Record<string, Value> = { logits: atWidth(ctx, p['logits']!, K), locs: atWidth(ctx, p['locs']!, K * n), scales: atWidth(ctx, p['scales']!, K * n) };
+  if (p['corr']) out['corr'] = atWidth(ctx, p['corr'], K);
+  return { ...d, params: out };
+}
+
+/** Sums the last axis of a [...prefix, n] value (expanding broadcast scalars to n first). */
+function sumLast(ctx: DistCtx, v: Value, n: number): Value {
+  return ctx.b.reduceSum(atWidth(ctx, v, n), [ctx.prefix.length], false);
+}
+
+/** Elementwise Normal log-density: -½((x-μ)/σ)² - log σ - ½ log 2π. */
+function normalElems(ctx: DistCtx, x: Value, loc: Value, scale: Value): Value {
+  const { b } = ctx;
+  const z = b.div(b.sub(x, loc), scale);
+  return b.sub(b.sub(b.mul(c(ctx, -0.5), b.square(z)), b.log(scale)), c(ctx, 0.5 * LOG_2PI));
+}
+
+/** log softmax over the last axis. */
+function logSoftmax(ctx: DistCtx, logits: Value): Value {
+  return ctx.b.sub(logits, ctx.b.logSumExp(logits, logits.shape.length - 1, true));
+}
+
+/** loc + scale·ε, broadcast to the variable's width. */
+function locScale(ctx: DistCtx, d: DistValues, eps: Value): Value {
+  return atWidth(ctx, ctx.b.add(d.params['loc']!, ctx.b.mul(d.params['scale']!, eps)), d.width);
+}
+
+/** One-hot of argmax(log π + g) over the last axis: a Gumbel-max component choice. */
+function gumbelChoice(ctx: DistCtx, logits: Value, g: Value): Value {
+  const { b } = ctx;
+  const s = b.add(logSoftmax(ctx, logits), g);
+  const m = b.reduceMax(s, [s.shape.length - 1], true);
+  return b.cast(b.greaterOrEqual(s, m), ctx.dtype);
+}
+
+/** Component-major mixture: locs/scales are [..., K·n] laid out as K blocks of n. */
+function mixtureLogProb(ctx: DistCtx, d0: DistValues, x: Value): Value {
+  const { b, prefix } = ctx;
+  const d = mixtureParams(ctx, d0);
+  const K = d.components!;
+  const n = d.width;
+  const locs = b.reshape(d.params['locs']!, [...prefix, K, n]);
+  const scales = b.reshape(d.params['scales']!, [...prefix, K, n]);
+  const xk = b.reshape(x, [...prefix, 1, n]);
+  const comp = b.reduceSum(normalElems(ctx, xk, locs, scales), [prefix.length + 1], false);
+  return b.logSumExp(b.add(logSoftmax(ctx, d.params['logits']!), comp), prefix.length, false);
+}
+
+/** Component `i` of the K (x, y) pairs of a bivariate mixture parameter: [..., K]. */
+function pairPart(ctx: DistCtx, v: Value, K: number, i: number): Value {
+  const { b, prefix } = ctx;
+  const r = prefix.length;
+  return b.reshape(b.slice(b.reshape(v, [...prefix, K, 2]), r + 1, i, i + 1), [...prefix, K]);
+}
+
+/** Bivariate components with correlation (Graves 2013, eqs. 24–26); locs/scales laid out as K pairs. */
+function bivariateLogProb(ctx: DistCtx, d0: DistValues, x: Value): Value {
+  const { b, prefix } = ctx;
+  const d = mixtureParams(ctx, d0);
+  const K = d.components!;
+  const r = prefix.length;
+  const [m1, m2, s1, s2] = [pairPart(ctx, d.params['locs']!, K, 0), pairPart(ctx, d.params['locs']!, K, 1), pairPart(ctx, d.params['scales']!, K, 0), pairPart(ctx, d.params['scales']!, K, 1)];
+  const rho = d.params['corr']!;
+  const z1 = b.div(b.sub(b.slice(x, r, 0, 1), m1), s1);
+  const z2 = b.div(b.sub(b.slice(x, r, 1, 2), m2), s2);
+  const omr = b.sub(c(ctx, 1), b.square(rho));
+  // Z = z1² + z2² - 2ρ z1 z2; log N = -Z / (2(1-ρ²)) - log(2π s1 s2 √(1-ρ²))
+  const Z = b.sub(b.add(b.square(z1), b.square(z2)), b.mul(b.mul(c(ctx, 2), rho), b.mul(z1, z2)));
+  const quad = b.div(Z, b.mul(c(ctx, -2), omr));
+  const norm = b.add(b.add(b.log(s1), b.log(s2)), b.add(b.mul(c(ctx, 0.5), b.log(omr)), c(ctx, LOG_2PI)));
+  return b.logSumExp(b.add(logSoftmax(ctx, d.params['logits']!), b.sub(quad, norm)), r, false);
+}
+
+/** KL(N(μq,σq²) ‖ N(μp,σp²)) summed over the width: log(σp/σq) + (σq² + (μq-μp)²)/(2σp²) - ½. */
+function klNormalNormal(ctx: DistCtx, q: DistValues, p: DistValues): Value {
+  const { b } = ctx;
+  const [mq, sq, mp, sp] = [q.params['loc']!, q.params['scale']!, p.params['loc']!, p.params['scale']!];
+  const ratio = b.div(b.add(b.square(sq), b.square(b.sub(mq, mp))), b.mul(c(ctx, 2), b.square(sp)));
+  return sumLast(ctx, b.sub(b.add(b.sub(b.log(sp), b.log(sq)), ratio), c(ctx, 0.5)), q.width);
+}
+
+const noWidthLimit = (): null => null;
+const locScaleParams = { params: ['loc', 'scale'], support: 'real', mixture: false, widths: (n: number) => [[n, 1], [n, 1]], widthError: noWidthLimit, head: { loc: 'identity', scale: 'positive' } } as const;
+const mixtureNoise = (n: number, k: number | null): NoiseSpec[] => [{ kind: 'eps', width: n, law: 'normal' }, { kind: 'gumbel', width: k!, law: 'gumbel' }];
+
+/** The table. */
+export const families: { readonly [F in Family]: FamilyRules } = {
+  Normal: {
+    ...locScaleParams,
+    noise: (n) => [{ kind: 'eps', width: n, law: 'normal' }],
+    logProb: (ctx, d, x) => sumLast(ctx, normalElems(ctx, x, d.params['loc']!, d.params['scale']!), d.width),
+    sample: (ctx, d, noise) => locScale(ctx, d, noise['eps']!),
+    rsample: (ctx, d, eps) => ctx.b.add(d.params['loc']!, ctx.b.mul(d.params['scale']!, eps)),
+    // H = Σ ½log(2πe) + log σ
+    entropy: (ctx, d) => sumLast(ctx, ctx.b.add(ctx.b.log(atWidth(ctx, d.params['scale']!, d.width)), c(ctx, 0.5 * (LOG_2PI + 1))), d.width),
+    kl: { Normal: klNormalNormal },
+  },
+  Laplace: {
+    ...locScaleParams,
+    noise: (n) => [{ kind: 'eps', width: n, law: 'laplace' }],
+    // log p = -|x-μ|/s - log(2s)
+    logProb: (ctx, d, x) => {
+      const { b } = ctx;
+      const s = d.params['scale']!;
+      return sumLast(ctx, b.sub(b.neg(b.div(b.abs(b.sub(x, d.params['loc']!)), s)), b.log(b.mul(c(ctx, 2), s))), d.width);
+    },
+    sample: (ctx, d, noise) => locScale(ctx, d, noise['eps']!),
+    rsample: (ctx, d, eps) => ctx.b.add(d.params['loc']!, ctx.b.mul(d.params['scale']!, eps)),
+    // H = Σ 1 + log 2s
+    entropy: (ctx, d) => sumLast(ctx, ctx.b.add(ctx.b.log(ctx.b.mul(c(ctx, 2), atWidth(ctx, d.params['scale']!, d.width))), c(ctx, 1)), d.width),
+    kl: {},
+  },
+  Bernoulli: {
+    params: ['logits'], support: 'binary', mixture: false, widths: (n) => [[n, 1]], widthError: noWidthLimit, head: { logits: 'identity' },
+    noise: (n) => [{ kind: 'u', width: n, law: 'uniform' }],
+    // log p = x·l - softplus(l)
+    logProb: (ctx, d, x) => sumLast(ctx, ctx.b.sub(ctx.b.mul(x, d.params['logits']!), ctx.b.softplus(d.params['logits']!)), d.width),
+    sample: (ctx, d, noise) => ctx.b.cast(ctx.b.greater(ctx.b.sigmoid(d.params['logits']!), noise['u']!), ctx.dtype),
+    rsample: null,
+    // H = Σ softplus(l) - σ(l)·l
+    entropy: (ctx, d) => {
+      const l = atWidth(ctx, d.params['logits']!, d.width);
+      return sumLast(ctx, ctx.b.sub(ctx.b.softplus(l), ctx.b.mul(ctx.b.sigmoid(l), l)), d.width);
+    },
+    kl: {},
+  },
+  MixtureNormal: {
+    params: ['logits', 'locs', 'scales'], support: 'real', mixture: true, widths: (n, k) => [[k], [k * n], [k * n]], widthError: noWidthLimit,
+    head: { logits: 'identity', locs: 'identity', scales: 'positive' },
+    noise: mixtureNoise,
+    logProb: mixtureLogProb,
+    sample: (ctx, d0, noise) => {
+      const { b, prefix } = ctx;
+      const d = mixtureParams(ctx, d0);
+      const K = d.components!;
+      const n = d.width;
+      const onehot = b.reshape(gumbelChoice(ctx, d.params['logits']!, noise['gumbel']!), [...prefix, K, 1]);
+      const pick = (v: Value): Value => b.reduceSum(b.mul(onehot, b.reshape(v, [...prefix, K, n])), [prefix.length], false);
+      return b.add(pick(d.params['locs']!), b.mul(pick(d.params['scales']!), noise['eps']!));
+    },
+    rsample: null,
+    entropy: null,
+    kl: {},
+  },
+  BivariateNormalMixture: {
+    params: ['logits', 'locs', 'scales', 'corr'], support: 'real', mixture: true, widths: (_n, k) => [[k], [2 * k], [2 * k], [k]],
+    widthError: (n) => (n === 2 ? null : `it is a distribution over 2-d points and the variable has width ${n}`),
+    head: { logits: 'identity', locs: 'identity', scales: 'positive', corr: 'correlation' },
+    noise: mixtureNoise,
+    logProb: bivariateLogProb,
+    sample: (ctx, d0, noise) => {
+      const { b, prefix } = ctx;
+      const d = mixtureParams(ctx, d0);
+      const K = d.components!;
+      const r = prefix.length;
+      const onehot = gumbelChoice(ctx, d.params['logits']!, noise['gumbel']!);
+      const pick = (v: Value): Value => b.reduceSum(b.mul(onehot, v), [r], true);
+      const rho = pick(d.params['corr']!);
+      const e1 = b.slice(noise['eps']!, r, 0, 1);
+      const e2 = b.slice(noise['eps']!, r, 1, 2);
+      // x2 = μ2 + σ2 (ρ ε1 + √(1-ρ²) ε2): a correlated pair from independent normals
+      const x1 = b.add(pick(pairPart(ctx, d.params['locs']!, K, 0)), b.mul(pick(pairPart(ctx, d.params['scales']!, K, 0)), e1));
+      const corr = b.add(b.mul(rho, e1), b.mul(b.sqrt(b.sub(c(ctx, 1), b.square(rho))), e2));
+      const x2 = b.add(pick(pairPart(ctx, d.params['locs']!, K, 1)), b.mul(pick(pairPart(ctx, d.params['scales']!, K, 1)), corr));
+      return b.concat([x1, x2], r);
+    },
+    rsample: null,
+    entropy: null,
+    kl: {},
+  },
+};
