@@ -60,13 +60,14 @@ export function runCompile(file: string, opts: CompileCliOptions, term: Terminal
     mkdirSync(opts.out, { recursive: true });
     writeFileAtomic(join(opts.out, 'train_step.onnx'), onnxBytes(c.train));
     writeFileAtomic(join(opts.out, 'evaluate.onnx'), onnxBytes(c.evaluate));
+    writeFileAtomic(join(opts.out, 'evaluate_fivo.onnx'), onnxBytes(c.evaluateFivo));
     writeFileAtomic(join(opts.out, 'sample.onnx'), onnxBytes(c.sample));
     writeFileAtomic(join(opts.out, 'manifest.json'), JSON.stringify(c.manifest, null, 2) + '\n');
     if (opts.multiStep) writeFileAtomic(join(opts.out, 'train_steps.onnx'), encodeModel(multiStep(c.train.onnx, multiStepSpec(c.manifest))));
     const nParams = c.model.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
     const ms = (performance.now() - t0).toFixed(0);
     term.out(`compiled ${c.model.name} (${nParams.toLocaleString('en-US')} parameters, ${c.manifest.dtype}) to ${opts.out}/ in ${ms} ms: ` +
-      `train_step.onnx, evaluate.onnx, sample.onnx, manifest.json${opts.multiStep ? ', train_steps.onnx' : ''}`);
+      `train_step.onnx, evaluate.onnx, evaluate_fivo.onnx, sample.onnx, manifest.json${opts.multiStep ? ', train_steps.onnx' : ''}`);
   }
   return Exit.ok;
 }

@@ -22,6 +22,7 @@ import { fold } from './passes/fold.js';
 import { schedule } from './schedule.js';
 import { withDefaultGuide } from '../inference/guides.js';
 import type { InputSpec } from '../inference/handler.js';
+import { DEFAULT_RESAMPLE_THRESHOLD, FivoHandler } from '../inference/fivo.js';
 import { ImportanceHandler, inferenceLatents } from '../inference/importance.js';
 import { trainStep, type OptimizerKind, type TrainStep } from '../inference/optimizers.js';
 import { AncestralSampler } from '../inference/sampler.js';
@@ -33,8 +34,25 @@ export interface CompileOptions {
   readonly overrides?: readonly Override[];
   readonly optimizer?: OptimizerKind;
   readonly opset?: number;
-  /** Train on the importance-weighted bound with K samples per sequence (1 = the ELBO). */
+  /** The training bound (default `elbo`; `iwae` when only `iwaeK` > 1 is given). */
+  readonly bound?: Bound;
+  /** Particles per sequence of the training bound (default 1 for the ELBO, else 8). */
+  readonly particles?: number;
+  /** Synonym of `bound: 'iwae', particles: K` (K = 1: the ELBO). */
   readonly iwaeK?: number;
+  /** FIVO resampling threshold, a fraction of K (default 0.5). */
+  readonly resampleThreshold?: number;
+}
+
+/** The training bounds. */
+export type Bound = 'elbo' | 'iwae' | 'fivo';
+
+/** The bound and particle count that compile options ask for. */
+export function trainingBound(o: Pick<CompileOptions, 'bound' | 'particles' | 'iwaeK'>): { bound: Bound; particles: number } {
+  const bound = o.bound ?? ((o.iwaeK ?? 1) > 1 ? 'iwae' : 'elbo');
+  const particles = bound === 'elbo' ? 1 : o.particles ?? o.iwaeK ?? 8;
+  if (!Number.isInteger(particles) || particles < 1) throw new InternalError(`compile: particles must be a positive integer, got ${particles}`);
+  return { bound, particles };
 }
 
 /** One compiled graph: IR, ONNX model, and what its inputs mean. */
@@ -50,6 +68,8 @@ export interface Compiled {
   readonly program: StepProgram;
   readonly train: Artifact;
   readonly evaluate: Artifact;
+  /** FIVO evaluation with K particles chosen at run time. */
+  readonly evaluateFivo: Artifact;
   readonly sample: Artifact;
   readonly manifest: Manifest;
 }
@@ -61,13 +81,18 @@ export interface Manifest {
   readonly sourceHash: string;
   readonly dtype: DType;
   readonly opset: number;
-  /** K of the importance-weighted training bound (1: the ELBO). */
+  /** The training bound and its particles per sequence. */
+  readonly bound: Bound;
+  readonly particles: number;
+  /** Particles of the importance-weighted training bound (1: the ELBO or FIVO); kept for older readers. */
   readonly iwaeK: number;
+  /** FIVO resampling threshold (fraction of K). */
+  readonly resampleThreshold: number;
   readonly hyperparameters: Readonly<Record<string, number>>;
   readonly variables: readonly { name: string; role: string; elem: string; width: number }[];
   readonly parameters: readonly { name: string; shape: readonly number[]; init: unknown }[];
   readonly optimizer: { kind: OptimizerKind; state: readonly { name: string; param: string }[]; scalars: readonly string[]; updates: readonly { input: string; output: string }[] };
-  readonly graphs: Readonly<Record<'train_step' | 'evaluate' | 'sample', { file: string; inputs: readonly InputSpec[]; outputs: readonly string[] }>>;
+  readonly graphs: Readonly<Record<'train_step' | 'evaluate' | 'evaluate_fivo' | 'sample', { file: string; inputs: readonly InputSpec[]; outputs: readonly string[] }>>;
 }
 
 /** Runs the default optimization passes to a fixed point (bounded). */
@@ -91,12 +116,15 @@ export function compile(path: string, text: string, opts: CompileOptions = {}): 
   const fe = checkSource(path, text, opts.overrides ?? []);
   if (hasErrors(fe.diagnostics) || !fe.model) return { source: fe.source, diagnostics: fe.diagnostics, compiled: null };
   const m = fe.needsDefaultGuide ? withDefaultGuide(fe.model) : fe.model;
-  const [dtype, opset, optimizer, K] = [opts.dtype ?? 'float32', opts.opset ?? 17, opts.optimizer ?? 'adam', opts.iwaeK ?? 1];
+  const [dtype, opset, optimizer] = [opts.dtype ?? 'float32', opts.opset ?? 17, opts.optimizer ?? 'adam'];
+  const { bound, particles } = trainingBound(opts);
+  const threshold = opts.resampleThreshold ?? DEFAULT_RESAMPLE_THRESHOLD;
   const program = schedule(m);
-  const hasLatents = inferenceLatents(program).length > 0;
   // Evaluation takes K particles chosen at run time (exact, K = 1, when there is nothing to sample).
-  const evaluate = lower(new ImportanceHandler(program, hasLatents ? 'K' : 1, 'evaluate'), dtype);
-  const objective = lower(new ImportanceHandler(program, K, 'train'), dtype);
+  const evalK = inferenceLatents(program).length > 0 ? 'K' : 1;
+  const evaluate = lower(new ImportanceHandler(program, evalK, 'evaluate'), dtype);
+  const evaluateFivo = lower(new FivoHandler(program, evalK, 'evaluate', threshold), dtype);
+  const objective = lower(bound === 'fivo' ? new FivoHandler(program, particles, 'train', threshold) : new ImportanceHandler(program, particles, 'train'), dtype);
   const sample = lower(new AncestralSampler(program), dtype);
   const step = trainStep(optimize(objective.graph), { loss: 'loss', params: m.params.map((p) => p.name), optimizer });
   const trainInputs: InputSpec[] = [
@@ -113,26 +141,30 @@ export function compile(path: string, text: string, opts: CompileOptions = {}): 
     model: m, program,
     train: art(optimize(step.graph), trainInputs, 'train_step'),
     evaluate: art(optimize(evaluate.graph), evaluate.inputs, 'evaluate'),
+    evaluateFivo: art(optimize(evaluateFivo.graph), evaluateFivo.inputs, 'evaluate_fivo'),
     sample: art(optimize(sample.graph), sample.inputs, 'sample'),
   };
-  const manifest = makeManifest(compiled, text, { dtype, opset, iwaeK: K, optimizer, step });
+  const manifest = makeManifest(compiled, text, { dtype, opset, bound, particles, threshold, optimizer, step });
   return { source: fe.source, diagnostics: fe.diagnostics, compiled: { ...compiled, manifest } };
 }
 
 /** The manifest of compiled artifacts. */
-function makeManifest(c: Omit<Compiled, 'manifest'>, text: string, o: { dtype: DType; opset: number; iwaeK: number; optimizer: OptimizerKind; step: TrainStep }): Manifest {
+function makeManifest(c: Omit<Compiled, 'manifest'>, text: string, o: { dtype: DType; opset: number; bound: Bound; particles: number; threshold: number; optimizer: OptimizerKind; step: TrainStep }): Manifest {
   const m = c.model;
   const graph = (a: Artifact, file: string) => ({ file, inputs: a.inputs, outputs: a.ir.outputs.map((x) => x.name) });
   return {
     format: 'seqppl-manifest/1',
     model: m.name,
     sourceHash: createHash('sha256').update(text).digest('hex'),
-    dtype: o.dtype, opset: o.opset, iwaeK: o.iwaeK,
+    dtype: o.dtype, opset: o.opset, bound: o.bound, particles: o.particles, iwaeK: o.bound === 'iwae' ? o.particles : 1, resampleThreshold: o.threshold,
     hyperparameters: Object.fromEntries(m.hyper),
     variables: [...m.vars.values()].map((v) => ({ name: v.name, role: v.role, elem: v.elem, width: v.width })),
     parameters: m.params.map((p) => ({ name: p.name, shape: p.shape, init: p.init })),
     optimizer: { kind: o.optimizer, state: o.step.stateInputs.map((s) => ({ name: s.name, param: s.param })), scalars: o.step.scalarInputs, updates: o.step.updates },
-    graphs: { train_step: graph(c.train, 'train_step.onnx'), evaluate: graph(c.evaluate, 'evaluate.onnx'), sample: graph(c.sample, 'sample.onnx') },
+    graphs: {
+      train_step: graph(c.train, 'train_step.onnx'), evaluate: graph(c.evaluate, 'evaluate.onnx'),
+      evaluate_fivo: graph(c.evaluateFivo, 'evaluate_fivo.onnx'), sample: graph(c.sample, 'sample.onnx'),
+    },
   };
 }
 

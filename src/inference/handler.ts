@@ -14,7 +14,7 @@ import type { AuxSite, LatentSite, ObserveSite, StepProgram } from '../compiler/
 import type { DistCtx, DistValues, NoiseLaw } from './families.js';
 
 /** What a graph input holds, for the runtime's feeds. */
-export type InputRole = 'param' | 'data' | 'mask' | 'noise' | 'beta' | 'optimizer' | 'state';
+export type InputRole = 'param' | 'data' | 'mask' | 'noise' | 'beta' | 'optimizer' | 'state' | 'scalar';
 
 /** One graph input as the runtime must feed it. */
 export interface InputSpec {
@@ -45,7 +45,7 @@ export interface HandlerCarry {
   readonly key: string;
   readonly tail: readonly DimLike[];
   /** Its value before the first step, built in the outer graph. */
-  readonly init: (b: GraphBuilder, rows: DimLike) => Value;
+  readonly init: (b: GraphBuilder, rows: DimLike, dtype: DType) => Value;
 }
 
 /** Where a site is handed over: one step of a scan (prefix [rows]) or whole sequences (prefix ['T', rows]). */
@@ -57,6 +57,8 @@ export interface SiteCtx extends DistCtx {
   input(name: string): Value;
   /** Adds `v` to the named per-position term; the finish receives every term stacked over time. */
   term(name: string, v: Value): void;
+  /** The named term as accumulated so far at this position (null if nothing was added). */
+  current(name: string): Value | null;
   /** 1 at valid positions, 0 at padding: shape [...prefix]. */
   readonly mask: Value;
   /** A handler carry's value from the previous step (step mode only). */

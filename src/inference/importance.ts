@@ -17,7 +17,7 @@ import type { AuxSite, LatentSite, ObserveSite, StepProgram } from '../compiler/
 import { stochasticSites } from '../compiler/program.js';
 import { analyticKl, logProb, rsample } from './distributions.js';
 import { families, type DistValues } from './families.js';
-import type { Declare, FinishCtx, HandlerCarry, InferenceHandler, SiteCtx, StepInput } from './handler.js';
+import type { Declare, FinishCtx, HandlerCarry, InferenceHandler, SiteCtx, StepCarries, StepInput } from './handler.js';
 
 /** The latent sites of a program's inference scan, in scan order. */
 export function inferenceLatents(p: StepProgram): LatentSite[] {
@@ -32,7 +32,7 @@ export class ImportanceHandler implements InferenceHandler {
    * `particles` = 1 is the ELBO; more (or a symbol) gives the importance-weighted bound too.
    * A `train` graph outputs the loss it minimizes and takes β; an `evaluate` graph does neither.
    */
-  constructor(readonly step: StepProgram, readonly particles: number | string, private readonly purpose: 'train' | 'evaluate') {}
+  constructor(readonly step: StepProgram, readonly particles: number | string, protected readonly purpose: 'train' | 'evaluate') {}
 
   prepare(d: Declare): void {
     // The IWAE bound has no KL weight, but keeps the input so every train graph has the same interface.
@@ -73,7 +73,7 @@ export class ImportanceHandler implements InferenceHandler {
     ctx.term('aux', ctx.b.mul(ctx.b.constant(site.weight, [], ctx.dtype), logProb(ctx, dist, value)));
   }
 
-  endStep(): void {}
+  endStep(_ctx: SiteCtx, _carries: StepCarries): void {}
 
   finish(f: FinishCtx): void {
     const { b, dtype } = f;

@@ -64,7 +64,7 @@ export function graphFeeds(inputs: readonly InputSpec[], src: FeedSource): Recor
         feeds[i.name] = toTensor('float32', a, shape);
         break;
       }
-      case 'beta': case 'optimizer': {
+      case 'beta': case 'optimizer': case 'scalar': {
         const v = src.scalars[i.name];
         if (v === undefined) throw new Error(`internal: no value for the scalar input ${i.name}`);
         feeds[i.name] = toTensor('float32', [v], []);

@@ -78,6 +78,7 @@ export function writeRunArtifacts(dir: string, text: string, c: Compiled): void 
   writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(c.manifest, null, 2) + '\n');
   writeFileAtomic(join(dir, 'train_step.onnx'), onnxBytes(c.train));
   writeFileAtomic(join(dir, 'evaluate.onnx'), onnxBytes(c.evaluate));
+  writeFileAtomic(join(dir, 'evaluate_fivo.onnx'), onnxBytes(c.evaluateFivo));
   writeFileAtomic(join(dir, 'sample.onnx'), onnxBytes(c.sample));
 }
 

@@ -73,9 +73,9 @@ describe('pipeline: every example, end to end', function () {
       let c: Compiled;
       before(() => { c = c64(); });
 
-      it('onnxruntime equals the float64 interpreter on evaluate, sample and train_step (1e-9)', async () => {
+      it('onnxruntime equals the float64 interpreter on evaluate, evaluate_fivo, sample and train_step (1e-9)', async () => {
         const rng = new Rng(ex.name.length * 7919);
-        for (const [name, art] of [['evaluate', c.evaluate], ['sample', c.sample], ['train_step', c.train]] as const) {
+        for (const [name, art] of [['evaluate', c.evaluate], ['evaluate_fivo', c.evaluateFivo], ['sample', c.sample], ['train_step', c.train]] as const) {
           const feeds = feedsFor(c, art.inputs, rng);
           const ref = evaluate(art.ir, feeds);
           const got = await runOrt(art, feeds, 'float64');
@@ -114,7 +114,7 @@ describe('pipeline: every example, end to end', function () {
 
       it('every emitted model passes onnx.checker.check_model(full_check=True)', async function () {
         const py = requireOnnxChecker(this);
-        for (const [name, art] of [['train_step', c.train], ['evaluate', c.evaluate], ['sample', c.sample]] as const) {
+        for (const [name, art] of [['train_step', c.train], ['evaluate', c.evaluate], ['evaluate_fivo', c.evaluateFivo], ['sample', c.sample]] as const) {
           await assertValidOnnx(py, onnxBytes(art), `${ex.name}/${name}.onnx`);
         }
       });

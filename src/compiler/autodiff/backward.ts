@@ -14,7 +14,7 @@ export function activity(g: Graph, wrt: readonly number[], seeds: readonly numbe
   for (const id of wrt) fwd[id] = true;
   for (const id of seeds) bwd[id] = true;
   for (const n of g.nodes) {
-    if (n.inputs.some((i) => fwd[i])) for (const o of n.outputs) fwd[o] = g.values[o]!.dtype !== 'bool';
+    if (n.inputs.some((i) => fwd[i])) for (const o of n.outputs) fwd[o] = g.values[o]!.dtype !== 'bool' && g.values[o]!.dtype !== 'int64';
   }
   for (const n of [...g.nodes].reverse()) {
     if (n.outputs.some((o) => bwd[o] && fwd[o])) for (const i of n.inputs) bwd[i] = true;

@@ -144,7 +144,13 @@ export const vjpRules: { readonly [K in Op]: VjpRule<K> } = {
   // d x = dx
   [Op.Identity]: (_, __, [g]) => [g!],
   // float casts pass the cotangent back in the source type; bool has none
-  [Op.Cast]: ({ b }, { inputs: [x], attrs: { to } }, [g]) => [x!.dtype === 'bool' || to === 'bool' ? null : b.cast(g!, x!.dtype)],
+  [Op.Cast]: ({ b }, { inputs: [x], attrs: { to } }, [g]) => [x!.dtype === 'bool' || x!.dtype === 'int64' || to === 'bool' || to === 'int64' ? null : b.cast(g!, x!.dtype)],
+  // y_i = Σ_{j ≤ i} x_j (inclusive, forward) ⇒ dx_j = Σ_{i ≥ j} g_i: the same sum in the other direction
+  [Op.CumSum]: ({ b }, { attrs: { axis, reverse, exclusive } }, [g]) => [b.cumSum(g!, axis, !reverse, exclusive)],
+  // y = x[idx] along axis ⇒ dx = scatter-add of g at idx; indices get none
+  [Op.GatherElements]: ({ b }, { inputs: [x, idx], attrs: { axis } }, [g]) => [b.scatterAddElements(zerosLike(b, x!), idx!, g!, axis), null],
+  // y = data + scatter(upd at idx) ⇒ d data = g, d upd = g[idx]
+  [Op.ScatterAddElements]: ({ b }, { inputs: [, idx], attrs: { axis } }, [g]) => [g!, null, b.gatherElements(g!, idx!, axis)],
   // reverse-direction scan over saved residuals (see scan.ts)
   [Op.Scan]: (ctx, node, cts, wants) => scanVjp(ctx, node, cts, wants),
 };

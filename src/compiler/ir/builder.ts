@@ -154,6 +154,12 @@ export class GraphBuilder {
   }
   /** a copy */ identity(x: Value): Value { return this.emit1(Op.Identity, [x], {}); }
   /** convert the element type */ cast(x: Value, to: DType): Value { return this.emit1(Op.Cast, [x], { to }); }
+  /** running sums along an axis */
+  cumSum(x: Value, axis: number, reverse = false, exclusive = false): Value { return this.emit1(Op.CumSum, [x], { axis, reverse, exclusive }); }
+  /** x[…, idx[…], …] along an axis (int64 indices of x's rank) */
+  gatherElements(x: Value, idx: Value, axis: number): Value { return this.emit1(Op.GatherElements, [x, idx], { axis }); }
+  /** data with updates added at the indices along an axis */
+  scatterAddElements(data: Value, idx: Value, upd: Value, axis: number): Value { return this.emit1(Op.ScatterAddElements, [data, idx, upd], { axis }); }
 
   /** A Scan whose body is built by `body` in a fresh builder (see `ScanAttrs`). */
   scan(spec: ScanSpec, body: (b: GraphBuilder, p: ScanParams) => ScanResult): ScanResult {

@@ -4,7 +4,7 @@ import type { Graph } from './graph.js';
 import { Op, type OpAttrs } from './ops.js';
 import { sliceBounds } from './shape.js';
 import {
-  broadcastConcrete, broadcastTo, concatT, map1, mapN, matmulT, reduceT, sliceT, transposeT, size,
+  broadcastConcrete, broadcastTo, concatT, cumSumT, gatherT, map1, mapN, matmulT, reduceT, scatterAddT, sliceT, transposeT, size,
   type Tensor,
 } from './tensor.js';
 
@@ -48,7 +48,10 @@ export const evalRules: { readonly [K in Op]: EvalRule<K> } = {
   [Op.Sqrt]: un(Math.sqrt),
   [Op.Square]: un((x) => x * x),
   [Op.Identity]: ([x]) => [x!],
-  [Op.Cast]: ([x], { to }) => [map1(x!, to === 'bool' ? (v) => (v !== 0 ? 1 : 0) : to === 'float32' ? Math.fround : (v) => v, to)],
+  [Op.Cast]: ([x], { to }) => [map1(x!, to === 'bool' ? (v) => (v !== 0 ? 1 : 0) : to === 'float32' ? Math.fround : to === 'int64' ? Math.trunc : (v) => v, to)],
+  [Op.CumSum]: ([x], { axis, reverse, exclusive }) => [cumSumT(x!, axisOf(axis, x!.shape.length), reverse, exclusive)],
+  [Op.GatherElements]: ([x, idx], { axis }) => [gatherT(x!, idx!, axisOf(axis, x!.shape.length))],
+  [Op.ScatterAddElements]: ([data, idx, upd], { axis }) => [scatterAddT(data!, idx!, upd!, axisOf(axis, data!.shape.length))],
   [Op.Where]: ([c, a, b]) => [mapN([c!, a!, b!], (p, x, y) => (p !== 0 ? x : y), a!.dtype)],
   [Op.MatMul]: ([a, b]) => [matmulT(a!, b!)],
   [Op.Transpose]: ([x], { perm }) => [transposeT(x!, perm)],

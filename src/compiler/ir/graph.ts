@@ -51,7 +51,7 @@ export function valueOf(g: Graph, id: number): Value {
 
 /** Type as text: `f64[B,3]`. */
 export function typeToString(t: ValueType): string {
-  const d = t.dtype === 'float64' ? 'f64' : t.dtype === 'float32' ? 'f32' : 'bool';
+  const d = t.dtype === 'float64' ? 'f64' : t.dtype === 'float32' ? 'f32' : t.dtype === 'int64' ? 'i64' : 'bool';
   return `${d}${shapeToString(t.shape)}`;
 }
 

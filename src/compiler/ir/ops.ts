@@ -2,8 +2,8 @@
 import type { Dim } from './dim.js';
 import type { Graph } from './graph.js';
 
-/** Element types. `bool` holds comparison results (stored as 0/1 by the interpreter). */
-export type DType = 'float32' | 'float64' | 'bool';
+/** Element types. `bool` holds comparison results (0/1 in the interpreter); `int64` holds indices. */
+export type DType = 'float32' | 'float64' | 'bool' | 'int64';
 
 /** Every IR operation. The printed name of an op is its enum value. */
 export enum Op {
@@ -38,6 +38,9 @@ export enum Op {
   Constant = 'constant',
   Identity = 'identity',
   Cast = 'cast',
+  CumSum = 'cumsum',
+  GatherElements = 'gather_elements',
+  ScatterAddElements = 'scatter_add_elements',
   Scan = 'scan',
 }
 
@@ -98,6 +101,12 @@ export interface OpAttrs {
   [Op.Constant]: { readonly dtype: DType; readonly shape: readonly number[]; readonly value: readonly number[] };
   [Op.Identity]: NoAttrs;
   [Op.Cast]: { readonly to: DType };
+  /** Running sums along `axis`: inclusive or exclusive of the element itself, from the start or (`reverse`) the end. */
+  [Op.CumSum]: { readonly axis: number; readonly reverse: boolean; readonly exclusive: boolean };
+  /** out[…, i, …] = x[…, idx[…, i, …], …] along `axis`; idx is int64 of x's rank, out has idx's shape. */
+  [Op.GatherElements]: { readonly axis: number };
+  /** data with updates added at the indices along `axis`: out[…, idx[…, i, …], …] += upd[…, i, …]. */
+  [Op.ScatterAddElements]: { readonly axis: number };
   [Op.Scan]: ScanAttrs;
 }
 
@@ -111,7 +120,8 @@ export const inputArity: { readonly [K in Op]: Arity } = {
   [Op.Square]: 1, [Op.Max]: 2, [Op.Min]: 2, [Op.Greater]: 2, [Op.GreaterOrEqual]: 2,
   [Op.Where]: 3, [Op.MatMul]: 2, [Op.Transpose]: 1, [Op.Reshape]: 1, [Op.Concat]: { min: 1 },
   [Op.Slice]: 1, [Op.ReduceSum]: 1, [Op.ReduceMax]: 1, [Op.LogSumExp]: 1, [Op.Expand]: 1,
-  [Op.Constant]: 0, [Op.Identity]: 1, [Op.Cast]: 1, [Op.Scan]: { min: 1 },
+  [Op.Constant]: 0, [Op.Identity]: 1, [Op.Cast]: 1, [Op.CumSum]: 1, [Op.GatherElements]: 2, [Op.ScatterAddElements]: 3,
+  [Op.Scan]: { min: 1 },
 };
 
 /** Every op, in declaration order. */

@@ -33,7 +33,16 @@ function sameDtype(ins: readonly ValueType[]): void {
 }
 
 function float(t: ValueType): void {
-  if (t.dtype === 'bool') throw new Error(`expected a float tensor, got ${typeToString(t)}`);
+  if (t.dtype === 'bool' || t.dtype === 'int64') throw new Error(`expected a float tensor, got ${typeToString(t)}`);
+}
+
+/** Indices for x along `axis`: int64 of x's rank, matching x except along `axis` (`exact`: there too). */
+function indicesFor(x: ValueType, idx: ValueType, axis: number, exact: boolean): number {
+  if (idx.dtype !== 'int64') throw new Error(`indices must be int64, got ${typeToString(idx)}`);
+  if (idx.shape.length !== x.shape.length) throw new Error(`indices ${typeToString(idx)} must have the rank of ${typeToString(x)}`);
+  const ax = normAxis(axis, x.shape.length);
+  if (x.shape.some((d, i) => (i !== ax || exact) && !dimEq(d, idx.shape[i]!))) throw new Error(`indices ${typeToString(idx)} do not fit ${typeToString(x)} along axis ${axis}`);
+  return ax;
 }
 
 const unary: ShapeRule<Op> = ([x]) => (float(x!), [x!]);
@@ -144,6 +153,15 @@ export const shapeRules: { readonly [K in Op]: ShapeRule<K> } = {
   [Op.Constant]: (_, { dtype, shape, value }) => {
     if (value.length !== shape.reduce((p, d) => p * d, 1)) throw new Error(`constant has ${value.length} values for shape ${shapeToString(shape)}`);
     return [{ dtype, shape }];
+  },
+  [Op.CumSum]: ([x], { axis }) => (float(x!), normAxis(axis, x!.shape.length), [x!]),
+  [Op.GatherElements]: ([x, idx], { axis }) => (float(x!), indicesFor(x!, idx!, axis, false), [{ dtype: x!.dtype, shape: idx!.shape }]),
+  [Op.ScatterAddElements]: ([data, idx, upd], { axis }) => {
+    float(data!);
+    sameDtype([data!, upd!]);
+    indicesFor(data!, idx!, axis, false);
+    if (!shapeEq(idx!.shape, upd!.shape)) throw new Error(`updates ${typeToString(upd!)} must have the shape of the indices ${typeToString(idx!)}`);
+    return [data!];
   },
   [Op.Scan]: scanRule,
 };

@@ -143,3 +143,56 @@ export function sliceT(x: Tensor, axis: number, start: number, end: number): Ten
   for (let o = 0; o < outer; o++) data.set(x.data.subarray((o * x.shape[axis]! + start) * inner, (o * x.shape[axis]! + start) * inner + len), o * len);
   return { dtype: x.dtype, shape, data };
 }
+
+/** Splits flat index f of `shape` around `axis`: (outer, position along axis, inner). */
+function around(shape: readonly number[], axis: number): { outer: number; len: number; inner: number } {
+  return { outer: size(shape.slice(0, axis)), len: shape[axis]!, inner: size(shape.slice(axis + 1)) };
+}
+
+/** Running sums along an axis (inclusive or exclusive; from the end when `reverse`). */
+export function cumSumT(x: Tensor, axis: number, reverse: boolean, exclusive: boolean): Tensor {
+  const { outer, len, inner } = around(x.shape, axis);
+  const out = new Float64Array(x.data.length);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let acc = 0;
+      for (let s = 0; s < len; s++) {
+        const k = reverse ? len - 1 - s : s;
+        const f = (o * len + k) * inner + i;
+        if (exclusive) { out[f] = acc; acc += x.data[f]!; } else { acc += x.data[f]!; out[f] = acc; }
+      }
+    }
+  }
+  return { dtype: x.dtype, shape: x.shape, data: out };
+}
+
+/** The index along `axis` stored at flat position f of an int64 tensor, checked against the bound. */
+function indexAt(idx: Tensor, f: number, bound: number): number {
+  const j = idx.data[f]!;
+  if (!Number.isInteger(j) || j < 0 || j >= bound) throw new Error(`eval: index ${j} out of range [0, ${bound})`);
+  return j;
+}
+
+/** out[…, i, …] = x[…, idx[…, i, …], …] along `axis` (ONNX GatherElements). */
+export function gatherT(x: Tensor, idx: Tensor, axis: number): Tensor {
+  const { outer, len, inner } = around(idx.shape, axis);
+  const xl = x.shape[axis]!;
+  const out = new Float64Array(idx.data.length);
+  for (let o = 0; o < outer; o++) for (let s = 0; s < len; s++) for (let i = 0; i < inner; i++) {
+    const f = (o * len + s) * inner + i;
+    out[f] = x.data[(o * xl + indexAt(idx, f, xl)) * inner + i]!;
+  }
+  return { dtype: x.dtype, shape: idx.shape, data: out };
+}
+
+/** data with upd added at the indices along `axis` (ONNX ScatterElements, reduction add). */
+export function scatterAddT(data: Tensor, idx: Tensor, upd: Tensor, axis: number): Tensor {
+  const { outer, len, inner } = around(idx.shape, axis);
+  const dl = data.shape[axis]!;
+  const out = Float64Array.from(data.data);
+  for (let o = 0; o < outer; o++) for (let s = 0; s < len; s++) for (let i = 0; i < inner; i++) {
+    const f = (o * len + s) * inner + i;
+    out[(o * dl + indexAt(idx, f, dl)) * inner + i] += upd.data[f]!;
+  }
+  return { dtype: data.dtype, shape: data.shape, data: out };
+}

@@ -78,7 +78,7 @@ export function lower(h: InferenceHandler, dtype: DType): LoweredGraph {
   const seqTerms = new Map<string, Value>();
   if (inference && p.inference.sequence.length) {
     const o = L.outer();
-    const ctx = L.siteCtx(o, 'sequence', mask!, (n) => stepIn.get(n)!, (name, v) => { const t = seqTerms.get(name); seqTerms.set(name, t ? b.add(t, v) : v); });
+    const ctx = L.siteCtx(o, 'sequence', mask!, (n) => stepIn.get(n)!, seqTerms);
     for (const s of p.inference.sequence) {
       const d = L.dist(o, s.dist);
       if (s.kind === 'observe') h.observe(ctx, s, d, L.seqs.get(s.name)!);
@@ -226,10 +226,12 @@ class Lowering {
   }
 
   /** A handler's view of a site: terms go to `term`, step inputs come from `input`. */
-  siteCtx(s: LowerScope, mode: SiteCtx['mode'], mask: Value | null, input: (n: string) => Value | undefined, term: (name: string, v: Value) => void,
+  siteCtx(s: LowerScope, mode: SiteCtx['mode'], mask: Value | null, input: (n: string) => Value | undefined, terms: Map<string, Value>,
     carries?: { prev: ReadonlyMap<string, Value>; next: Map<string, Value> }): SiteCtx {
     return {
-      b: s.b, prefix: s.prefix, dtype: this.dtype, mode, rows: this.rows, term,
+      b: s.b, prefix: s.prefix, dtype: this.dtype, mode, rows: this.rows,
+      term: (name, v) => { const t = terms.get(name); terms.set(name, t ? s.b.add(t, v) : v); },
+      current: (name) => terms.get(name) ?? null,
       get mask(): Value {
         if (!mask) throw new InternalError('lower: this program has no mask');
         return mask;
@@ -263,7 +265,7 @@ class Lowering {
     const hc = h.carries();
     const carries = [
       ...ph.carries.map((c) => ({ key: c.key, init: this.init(this.b, c, [this.rows], (x) => this.param(x)) })),
-      ...hc.map((c) => ({ key: `h:${c.key}`, init: c.init(this.b, this.rows) })),
+      ...hc.map((c) => ({ key: `h:${c.key}`, init: c.init(this.b, this.rows, this.dtype) })),
     ];
     const carried = new Set(ph.carries.filter((c) => !c.memory).map((c) => c.name));
     const termNames: string[] = [];
@@ -272,8 +274,7 @@ class Lowering {
       const hPrev = new Map(hc.map((c) => [c.key, pb.prev.get(`h:${c.key}`)!] as const));
       const hNext = new Map<string, Value>();
       const stepTerms = new Map<string, Value>();
-      const ctx = this.siteCtx(pb.scope, 'step', o.mask ? pb.slices.get('mask')! : null, (n) => pb.slices.get(`in:${n}`),
-        (name, v) => { const t = stepTerms.get(name); stepTerms.set(name, t ? pb.b.add(t, v) : v); }, { prev: hPrev, next: hNext });
+      const ctx = this.siteCtx(pb.scope, 'step', o.mask ? pb.slices.get('mask')! : null, (n) => pb.slices.get(`in:${n}`), stepTerms, { prev: hPrev, next: hNext });
       const valueOf = (name: string): Value => pb.cur.get(name) ?? pb.slices.get(`target:${name}`)!;
       for (const s of ph.sites) {
         switch (s.kind) {

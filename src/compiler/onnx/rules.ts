@@ -7,6 +7,7 @@ import type { Dim } from '../ir/dim.js';
 import type { NodeOf, ValueType } from '../ir/graph.js';
 import { Op, type OpAttrs } from '../ir/ops.js';
 import { dataTypeOf, type Tape } from './builder.js';
+import { InternalError } from '../diagnostics.js';
 
 /** What a rule can use besides its inputs: the tape, the opset and runtime shape tensors. */
 export interface EmitCtx {
@@ -119,5 +120,14 @@ export const onnxRules: { readonly [K in Op]: OnnxRule<K> } = {
   [Op.Constant]: (cx, _ins, { dtype, shape, value }) => [cx.tape.constant(dtype, shape, value)],
   [Op.Identity]: same('Identity'),
   [Op.Cast]: (cx, [x], { to }) => [cx.tape.op('Cast', [x!], { to: dataTypeOf(to) })],
+  [Op.CumSum]: (cx, [x], { axis, reverse, exclusive }) => [cx.tape.op('CumSum', [x!, cx.tape.constant('int64', [], [axis])], { reverse: reverse ? 1 : 0, exclusive: exclusive ? 1 : 0 })],
+  [Op.GatherElements]: (cx, [x, idx], { axis }) => [cx.tape.op('GatherElements', [x!, idx!], { axis })],
+  // reduction = add needs opset 16
+  [Op.ScatterAddElements]: (cx, [data, idx, upd], { axis }) => [cx.opset < 16 ? unsupported('ScatterElements with reduction add', 16) : cx.tape.op('ScatterElements', [data!, idx!, upd!], { axis, reduction: 'add' })],
   [Op.Scan]: (cx, ins, _a, _t, node) => cx.scan(node, ins),
 };
+
+/** A rule that needs a newer opset than the one requested. */
+function unsupported(what: string, opset: number): never {
+  throw new InternalError(`${what} needs opset ≥ ${opset}`);
+}

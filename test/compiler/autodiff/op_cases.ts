@@ -87,6 +87,18 @@ export const opCases: { readonly [K in Op]: readonly OpCase[] } = {
   [Op.Constant]: [{ name: 'x * [1,2,3]', inputs: { x: m23 }, build: (b, x) => b.mul(x.x!, b.constant([1, 2, 3], [3])) }],
   [Op.Identity]: [{ name: 'identity(x) * x', inputs: { x: m23 }, build: (b, x) => b.mul(b.identity(x.x!), x.x!) }],
   [Op.Cast]: [{ name: 'cast(x > 0) * x', inputs: { x: m23 }, build: (b, x) => b.mul(b.cast(b.greater(x.x!, b.constant(0)), 'float64'), x.x!) }],
+  [Op.CumSum]: [false, true].flatMap((reverse) => [false, true].map((exclusive) => ({
+    name: `cumsum axis 0${reverse ? ' reverse' : ''}${exclusive ? ' exclusive' : ''} (times x, so the cotangent varies)`,
+    inputs: { x: { shape: [3, 2] } }, build: (b: GraphBuilder, x: Readonly<Record<string, Value>>) => b.mul(b.cumSum(x.x!, 0, reverse, exclusive), x.x!),
+  }))).concat([{ name: 'cumsum axis -1', inputs: { x: m23 }, build: (b, x) => b.mul(b.cumSum(x.x!, -1), x.x!) }]),
+  [Op.GatherElements]: [{
+    name: 'gather rows [2,0,2,1] along axis 0 (repeated indices accumulate)', inputs: { x: { shape: [3, 2] } },
+    build: (b, x) => b.square(b.gatherElements(x.x!, b.constant([2, 0, 0, 0, 2, 1, 1, 2], [4, 2], 'int64'), 0)),
+  }],
+  [Op.ScatterAddElements]: [{
+    name: 'scatter-add [4,2] updates into [3,2] along axis 0', inputs: { d: { shape: [3, 2] }, u: { shape: [4, 2] } },
+    build: (b, x) => b.square(b.scatterAddElements(x.d!, b.constant([2, 0, 0, 0, 2, 1, 1, 2], [4, 2], 'int64'), x.u!, 0)),
+  }],
   [Op.Scan]: [
     { name: 'forward tanh RNN', inputs: rnnInputs, build: (b, x) => rnn(b, x, false) },
     { name: 'reverse tanh RNN', inputs: rnnInputs, build: (b, x) => rnn(b, x, true) },

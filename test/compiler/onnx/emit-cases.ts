@@ -22,6 +22,21 @@ const dims = { B: 2, T: 3 };
 /** The emitter test graphs. */
 export const EMIT_CASES: EmitCase[] = [
   {
+    title: 'cumulative sums, gather and scatter-add along an axis (int64 indices)',
+    dims,
+    build(b, dt) {
+      const x = b.input('x', dt, ['B', 3]);
+      for (const reverse of [false, true]) for (const exclusive of [false, true]) b.output(`cumsum_${reverse ? 'r' : 'f'}${exclusive ? 'x' : 'i'}`, b.cumSum(x, 0, reverse, exclusive));
+      b.output('cumsum_last', b.cumSum(x, 1));
+      // indices computed in the graph, as a resampler does: count of cumulative sums below a threshold
+      const counts = b.reduceSum(b.cast(b.greater(b.reshape(b.cumSum(b.abs(x), 1), ['B', 1, 3]), b.reshape(b.abs(x), ['B', 3, 1])), dt), [2]);
+      const idx = b.cast(b.min(counts, b.constant(2, [], dt)), 'int64');
+      b.output('gather', b.gatherElements(x, idx, 1));
+      b.output('scatter', b.scatterAddElements(b.mul(x, b.constant(0.5, [], dt)), idx, x, 1));
+      return b.build();
+    },
+  },
+  {
     title: 'unary ops',
     dims,
     positive: ['p'],
