@@ -42,7 +42,8 @@ export interface HyperParam {
 /** Variable roles: observed data, control input, latent, deterministic state. */
 export type Role = 'observe' | 'input' | 'latent' | 'state';
 /** Element types of per-step variables. */
-export type ElemType = 'real' | 'binary';
+/** `cat[K]`: one of K categories, read in expressions as a one-hot vector of width K. */
+export type ElemType = 'real' | 'binary' | 'cat';
 /** How a state's value before the first step (or after the last, for backward states) is set. */
 export type StateInit = 'zeros' | 'learned';
 

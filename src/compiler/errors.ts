@@ -235,3 +235,8 @@ export function unused(span: Span, what: string): Diagnostic {
 function formatNum(v: number): string {
   return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
 }
+
+/** E0411: a discrete (`cat`) latent used in a way exact enumeration cannot sum out. */
+export function discreteLatentRule(span: Span, message: string, hint: string): Diagnostic {
+  return err('E0411', span, message, hint);
+}

@@ -23,7 +23,7 @@ import { schedule } from './schedule.js';
 import { withDefaultGuide } from '../inference/guides.js';
 import type { InputSpec } from '../inference/handler.js';
 import { DEFAULT_RESAMPLE_THRESHOLD, FivoHandler } from '../inference/fivo.js';
-import { ImportanceHandler, inferenceLatents } from '../inference/importance.js';
+import { ImportanceHandler, sampledLatents } from '../inference/importance.js';
 import { trainStep, type OptimizerKind, type TrainStep } from '../inference/optimizers.js';
 import { AncestralSampler } from '../inference/sampler.js';
 import type { SourceFile } from './source.js';
@@ -88,6 +88,8 @@ export interface Manifest {
   readonly iwaeK: number;
   /** FIVO resampling threshold (fraction of K). */
   readonly resampleThreshold: number;
+  /** True when nothing is sampled in inference (no latents, or only discrete ones summed out): evaluation is exact. */
+  readonly exact: boolean;
   readonly hyperparameters: Readonly<Record<string, number>>;
   readonly variables: readonly { name: string; role: string; elem: string; width: number }[];
   readonly parameters: readonly { name: string; shape: readonly number[]; init: unknown }[];
@@ -121,7 +123,8 @@ export function compile(path: string, text: string, opts: CompileOptions = {}): 
   const threshold = opts.resampleThreshold ?? DEFAULT_RESAMPLE_THRESHOLD;
   const program = schedule(m);
   // Evaluation takes K particles chosen at run time (exact, K = 1, when there is nothing to sample).
-  const evalK = inferenceLatents(program).length > 0 ? 'K' : 1;
+  const exact = sampledLatents(program).length === 0;
+  const evalK = exact ? 1 : 'K';
   const evaluate = lower(new ImportanceHandler(program, evalK, 'evaluate'), dtype);
   const evaluateFivo = lower(new FivoHandler(program, evalK, 'evaluate', threshold), dtype);
   const objective = lower(bound === 'fivo' ? new FivoHandler(program, particles, 'train', threshold) : new ImportanceHandler(program, particles, 'train'), dtype);
@@ -144,19 +147,19 @@ export function compile(path: string, text: string, opts: CompileOptions = {}): 
     evaluateFivo: art(optimize(evaluateFivo.graph), evaluateFivo.inputs, 'evaluate_fivo'),
     sample: art(optimize(sample.graph), sample.inputs, 'sample'),
   };
-  const manifest = makeManifest(compiled, text, { dtype, opset, bound, particles, threshold, optimizer, step });
+  const manifest = makeManifest(compiled, text, { dtype, opset, bound, particles, threshold, optimizer, step, exact });
   return { source: fe.source, diagnostics: fe.diagnostics, compiled: { ...compiled, manifest } };
 }
 
 /** The manifest of compiled artifacts. */
-function makeManifest(c: Omit<Compiled, 'manifest'>, text: string, o: { dtype: DType; opset: number; bound: Bound; particles: number; threshold: number; optimizer: OptimizerKind; step: TrainStep }): Manifest {
+function makeManifest(c: Omit<Compiled, 'manifest'>, text: string, o: { dtype: DType; opset: number; bound: Bound; particles: number; threshold: number; optimizer: OptimizerKind; step: TrainStep; exact: boolean }): Manifest {
   const m = c.model;
   const graph = (a: Artifact, file: string) => ({ file, inputs: a.inputs, outputs: a.ir.outputs.map((x) => x.name) });
   return {
     format: 'seqppl-manifest/1',
     model: m.name,
     sourceHash: createHash('sha256').update(text).digest('hex'),
-    dtype: o.dtype, opset: o.opset, bound: o.bound, particles: o.particles, iwaeK: o.bound === 'iwae' ? o.particles : 1, resampleThreshold: o.threshold,
+    dtype: o.dtype, opset: o.opset, bound: o.bound, particles: o.particles, iwaeK: o.bound === 'iwae' ? o.particles : 1, resampleThreshold: o.threshold, exact: o.exact,
     hyperparameters: Object.fromEntries(m.hyper),
     variables: [...m.vars.values()].map((v) => ({ name: v.name, role: v.role, elem: v.elem, width: v.width })),
     parameters: m.params.map((p) => ({ name: p.name, shape: p.shape, init: p.init })),

@@ -23,7 +23,7 @@ function readsByKind(defs: readonly Def[], kinds: readonly Def['kind'][]): Map<s
 /** Schedules a checked model that has a guide (or no latents). */
 export function schedule(m: CheckedModel): StepProgram {
   const latentVars = [...m.vars.values()].filter((v) => v.role === 'latent');
-  if (!m.guide && latentVars.length) throw new InternalError('schedule: the model has latents but no guide');
+  if (!m.guide && latentVars.some((v) => v.elem !== 'cat')) throw new InternalError('schedule: the model has continuous latents but no guide');
   const stateSite = (a: { target: string; value: StateSite['update'] }): StateSite => {
     const v = m.vars.get(a.target)!;
     const cell = a.value.k === 'cell' ? m.nets.get(a.value.net)! : null;

@@ -13,7 +13,7 @@ import type { Value } from '../compiler/ir/graph.js';
 import type { DType } from '../compiler/ir/ops.js';
 
 /** Every distribution family of the language. */
-export const familyList = ['Normal', 'Laplace', 'Bernoulli', 'MixtureNormal', 'BivariateNormalMixture'] as const;
+export const familyList = ['Normal', 'Laplace', 'Bernoulli', 'Categorical', 'MixtureNormal', 'BivariateNormalMixture'] as const;
 /** A distribution family's name. */
 export type Family = (typeof familyList)[number];
 
@@ -25,6 +25,11 @@ export interface DistValues {
   readonly components: number | null;
   /** Width n of the variable. */
   readonly width: number;
+  /**
+   * Set when the parameters depend on a discrete latent that is being summed out: the name of
+   * that latent, whose K values form an extra axis before the width ([...prefix, K, ·]).
+   */
+  readonly over?: string;
 }
 
 /** Where values live: the builder, the batch prefix (['B'] in a scan step, ['T','B'] for sequences) and dtype. */
@@ -48,7 +53,7 @@ export interface NoiseSpec {
 export type HeadTransform = 'identity' | 'positive' | 'correlation';
 
 /** Values a variable drawn from a family takes: element type of the language. */
-export type Support = 'real' | 'binary';
+export type Support = 'real' | 'binary' | 'cat';
 
 /** Everything the compiler knows about one family. */
 export interface FamilyRules {
@@ -75,6 +80,8 @@ export interface FamilyRules {
   readonly entropy: ((ctx: DistCtx, d: DistValues) => Value) | null;
   /** KL(q‖p) in closed form against the families that have one. */
   readonly kl: Partial<Record<Family, (ctx: DistCtx, q: DistValues, p: DistValues) => Value>>;
+  /** For a finite support: log-probabilities of every value, [...prefix, K] (null otherwise). */
+  readonly enumerate: ((ctx: DistCtx, d: DistValues) => Value) | null;
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -112,7 +119,7 @@ function normalElems(ctx: DistCtx, x: Value, loc: Value, scale: Value): Value {
 }
 
 /** log softmax over the last axis. */
-function logSoftmax(ctx: DistCtx, logits: Value): Value {
+export function logSoftmax(ctx: DistCtx, logits: Value): Value {
   return ctx.b.sub(logits, ctx.b.logSumExp(logits, logits.shape.length - 1, true));
 }
 
@@ -190,6 +197,7 @@ export const families: { readonly [F in Family]: FamilyRules } = {
     // H = Σ ½log(2πe) + log σ
     entropy: (ctx, d) => sumLast(ctx, ctx.b.add(ctx.b.log(atWidth(ctx, d.params['scale']!, d.width)), c(ctx, 0.5 * (LOG_2PI + 1))), d.width),
     kl: { Normal: klNormalNormal },
+    enumerate: null,
   },
   Laplace: {
     ...locScaleParams,
@@ -205,6 +213,7 @@ export const families: { readonly [F in Family]: FamilyRules } = {
     // H = Σ 1 + log 2s
     entropy: (ctx, d) => sumLast(ctx, ctx.b.add(ctx.b.log(ctx.b.mul(c(ctx, 2), atWidth(ctx, d.params['scale']!, d.width))), c(ctx, 1)), d.width),
     kl: {},
+    enumerate: null,
   },
   Bernoulli: {
     params: ['logits'], support: 'binary', mixture: false, widths: (n) => [[n, 1]], widthError: noWidthLimit, head: { logits: 'identity' },
@@ -219,6 +228,32 @@ export const families: { readonly [F in Family]: FamilyRules } = {
       return sumLast(ctx, ctx.b.sub(ctx.b.softplus(l), ctx.b.mul(ctx.b.sigmoid(l), l)), d.width);
     },
     kl: {},
+    enumerate: null,
+  },
+  Categorical: {
+    // A one-hot vector of width K; logits of width K (unnormalized log-probabilities).
+    params: ['logits'], support: 'cat', mixture: false, widths: (n) => [[n]], widthError: (n) => (n >= 2 ? null : 'a categorical variable needs at least 2 categories'),
+    head: { logits: 'identity' },
+    noise: (n) => [{ kind: 'gumbel', width: n, law: 'gumbel' }],
+    // log p(x) = Σ_k x_k log softmax(l)_k for one-hot x
+    logProb: (ctx, d, x) => sumLast(ctx, ctx.b.mul(x, logSoftmax(ctx, atWidth(ctx, d.params['logits']!, d.width))), d.width),
+    // Gumbel-max: one-hot of argmax(log π + g)
+    sample: (ctx, d, noise) => gumbelChoice(ctx, atWidth(ctx, d.params['logits']!, d.width), noise['gumbel']!),
+    rsample: null,
+    // H = -Σ π log π
+    entropy: (ctx, d) => {
+      const lp = logSoftmax(ctx, atWidth(ctx, d.params['logits']!, d.width));
+      return ctx.b.neg(sumLast(ctx, ctx.b.mul(ctx.b.exp(lp), lp), d.width));
+    },
+    // KL(q‖p) = Σ π_q (log π_q - log π_p)
+    kl: {
+      Categorical: (ctx, q, p) => {
+        const lq = logSoftmax(ctx, atWidth(ctx, q.params['logits']!, q.width));
+        const lp = logSoftmax(ctx, atWidth(ctx, p.params['logits']!, p.width));
+        return sumLast(ctx, ctx.b.mul(ctx.b.exp(lq), ctx.b.sub(lq, lp)), q.width);
+      },
+    },
+    enumerate: (ctx, d) => logSoftmax(ctx, atWidth(ctx, d.params['logits']!, d.width)),
   },
   MixtureNormal: {
     params: ['logits', 'locs', 'scales'], support: 'real', mixture: true, widths: (n, k) => [[k], [k * n], [k * n]], widthError: noWidthLimit,
@@ -237,6 +272,7 @@ export const families: { readonly [F in Family]: FamilyRules } = {
     rsample: null,
     entropy: null,
     kl: {},
+    enumerate: null,
   },
   BivariateNormalMixture: {
     params: ['logits', 'locs', 'scales', 'corr'], support: 'real', mixture: true, widths: (_n, k) => [[k], [2 * k], [2 * k], [k]],
@@ -263,5 +299,6 @@ export const families: { readonly [F in Family]: FamilyRules } = {
     rsample: null,
     entropy: null,
     kl: {},
+    enumerate: null,
   },
 };

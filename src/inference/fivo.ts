@@ -44,7 +44,7 @@ export class FivoHandler extends ImportanceHandler {
   }
 
   carries(): HandlerCarry[] {
-    return [{ key: 'logw', tail: [], init: (b, rows, dtype) => b.full([rows], 0, dtype) }];
+    return [...super.carries(), { key: 'logw', tail: [], init: (b, rows, dtype) => b.full([rows], 0, dtype) }];
   }
 
   observe(ctx: SiteCtx, site: ObserveSite, dist: DistValues, given: Value | null): Value {
@@ -57,6 +57,7 @@ export class FivoHandler extends ImportanceHandler {
   }
 
   endStep(ctx: SiteCtx, carries: StepCarries): void {
+    super.endStep(ctx, carries);
     const { b, dtype } = ctx;
     const K = this.particles;
     const c = (v: number): Value => b.constant(v, [], dtype);

@@ -61,6 +61,8 @@ export interface SiteCtx extends DistCtx {
   current(name: string): Value | null;
   /** 1 at valid positions, 0 at padding: shape [...prefix]. */
   readonly mask: Value;
+  /** This context with the values of the discrete latent being summed out as an extra axis: prefix [...prefix, K]. */
+  enumerated(): SiteCtx;
   /** A handler carry's value from the previous step (step mode only). */
   prev(key: string): Value;
   /** Sets a handler carry's value for the next step (step mode only; unset carries pass through). */
@@ -111,8 +113,18 @@ export interface InferenceHandler {
   stepInputs(): readonly StepInput[];
   /** Carries of its own in the stochastic phase. */
   carries(): readonly HandlerCarry[];
-  /** Which of a latent's distributions it reads (so the lowering computes only those). */
-  uses(site: LatentSite): { readonly prior: boolean; readonly guide: boolean };
+  /**
+   * Which of a latent's distributions it reads (so the lowering computes only those), and
+   * whether it sums a discrete latent out (then `enumerate` is called instead of `latent`, the
+   * latent has no value, and every distribution reading it at t is lowered with one more axis
+   * holding its K values: `DistValues.over`).
+   */
+  uses(site: LatentSite): { readonly prior: boolean; readonly guide: boolean; readonly enumerate?: boolean };
+  /**
+   * Sums out a discrete latent: `transition` is its prior with s[t-1] enumerated
+   * ([rows, K_prev, K] parameters), `initial` its prior at the first step (s[t-1] = 0).
+   */
+  enumerate?(ctx: SiteCtx, site: LatentSite, transition: () => DistValues, initial: () => DistValues): void;
   /** Draws (or enumerates) a latent; returns its value for the rest of the step. */
   latent(ctx: SiteCtx, site: LatentSite, prior: () => DistValues, guide: () => DistValues): Value;
   /** Scores or draws an observation; `given` is the data (inference) or a prefix value; returns its value. */

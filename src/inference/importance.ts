@@ -11,6 +11,15 @@
  * times (row k·B + b); `logw` is then per particle ([K·B]), `iwae` = log (1/K) Σ_k w_kb per
  * sequence, `elbo`, `loglik`, `kl`, `aux` are K-averages, and the training loss is
  * -Σ_b (iwae_b + aux_b) / Σ mask (β does not apply to this bound).
+ *
+ * A discrete latent (`cat[K]`) is summed out exactly by the forward algorithm inside the scan
+ * (Rabiner 1989, in log space): a [rows, K] carry log α_t(k) = log p(x_≤t, z_≤t, s_t = k)
+ * is predicted through the prior of s (its transition, with s[t-1] enumerated) and updated with
+ * every term that reads s[t] (emissions, priors of continuous latents), which arrive with the K
+ * values of s as an extra axis. Each step adds log Σ_k α_t(k) − log Σ_k α_{t-1}(k) to `loglik`,
+ * so the sums telescope to log p(x, z) with s summed out; continuous latents whose prior reads s
+ * contribute log q(z) to `kl`/`klmc` (their prior term is inside the sum). A model whose only
+ * latents are discrete has nothing to sample, and its `logw` is the exact log-likelihood.
  */
 import type { Value } from '../compiler/ir/graph.js';
 import type { AuxSite, LatentSite, ObserveSite, StepProgram } from '../compiler/program.js';
@@ -22,6 +31,16 @@ import type { Declare, FinishCtx, HandlerCarry, InferenceHandler, SiteCtx, StepC
 /** The latent sites of a program's inference scan, in scan order. */
 export function inferenceLatents(p: StepProgram): LatentSite[] {
   return p.inference.phases.flatMap((ph) => stochasticSites(ph)).filter((s): s is LatentSite => s.kind === 'latent');
+}
+
+/** Latents drawn from the guide (continuous). */
+export function sampledLatents(p: StepProgram): LatentSite[] {
+  return inferenceLatents(p).filter((s) => s.support !== 'cat');
+}
+
+/** Discrete latents, summed out exactly. */
+export function summedLatents(p: StepProgram): LatentSite[] {
+  return inferenceLatents(p).filter((s) => s.support === 'cat');
 }
 
 /** Reparameterized draws from the guide, scored against the prior and the emissions. */
@@ -40,24 +59,46 @@ export class ImportanceHandler implements InferenceHandler {
   }
 
   stepInputs(): StepInput[] {
-    return inferenceLatents(this.step).map((z) => {
+    return sampledLatents(this.step).map((z) => {
       const law = families[z.guide!.family].noise(z.guide!.width, z.guide!.components)[0]!.law;
       return { name: `noise.${z.name}`, tail: [z.guide!.width], role: 'noise', law, rows: 'particles', clean: true };
     });
   }
 
   carries(): HandlerCarry[] {
-    return [];
+    return summedLatents(this.step).flatMap((s) => [
+      { key: `alpha:${s.name}`, tail: [s.width], init: (b, rows, dtype) => b.full([rows, s.width], 0, dtype) },
+      { key: `started:${s.name}`, tail: [], init: (b, rows, dtype) => b.full([rows], 0, dtype) },
+    ]);
   }
 
-  uses(): { prior: boolean; guide: boolean } {
-    return { prior: true, guide: true };
+  uses(site: LatentSite): { prior: boolean; guide: boolean; enumerate: boolean } {
+    const summed = site.support === 'cat';
+    return { prior: true, guide: !summed, enumerate: summed };
+  }
+
+  /** Predicts log α_t through the prior of s: transition from α_{t-1}, or the initial distribution at the first step. */
+  enumerate(ctx: SiteCtx, site: LatentSite, transition: () => DistValues, initial: () => DistValues): void {
+    const { b } = ctx;
+    const rules = families[site.prior.family].enumerate!;
+    const prev = ctx.prev(`alpha:${site.name}`);
+    const trans = rules(ctx.enumerated(), transition());
+    const moved = b.logSumExp(b.add(b.reshape(prev, [ctx.rows, site.width, 1]), trans), 1, false);
+    const started = b.greater(b.reshape(ctx.prev(`started:${site.name}`), [ctx.rows, 1]), b.constant(0, [], ctx.dtype));
+    ctx.term(`enum:${site.name}`, b.where(started, moved, rules(ctx, initial())));
   }
 
   latent(ctx: SiteCtx, site: LatentSite, prior: () => DistValues, guide: () => DistValues): Value {
     const q = guide();
     const z = rsample(ctx, q, ctx.input(`noise.${site.name}`));
     const p = prior();
+    if (p.over) {
+      const lq = logProb(ctx, q, z);
+      ctx.term(`enum:${p.over}`, logProb(ctx.enumerated(), p, this.spread(ctx, z)));
+      ctx.term('kl', lq);
+      ctx.term('klmc', lq);
+      return z;
+    }
     const mc = ctx.b.sub(logProb(ctx, q, z), logProb(ctx, p, z));
     ctx.term('kl', analyticKl(ctx, q, p) ?? mc);
     ctx.term('klmc', mc);
@@ -65,15 +106,35 @@ export class ImportanceHandler implements InferenceHandler {
   }
 
   observe(ctx: SiteCtx, _site: ObserveSite, dist: DistValues, given: Value | null): Value {
-    ctx.term('loglik', logProb(ctx, dist, given!));
+    if (dist.over) ctx.term(`enum:${dist.over}`, logProb(ctx.enumerated(), dist, this.spread(ctx, given!)));
+    else ctx.term('loglik', logProb(ctx, dist, given!));
     return given!;
+  }
+
+  /** A [rows, w] value as [rows, 1, w], to broadcast over the K values of a summed-out latent. */
+  private spread(ctx: SiteCtx, v: Value): Value {
+    return ctx.b.reshape(v, [ctx.rows, 1, ...v.shape.slice(1)]);
   }
 
   aux(ctx: SiteCtx, site: AuxSite, dist: DistValues, value: Value): void {
     ctx.term('aux', ctx.b.mul(ctx.b.constant(site.weight, [], ctx.dtype), logProb(ctx, dist, value)));
   }
 
-  endStep(_ctx: SiteCtx, _carries: StepCarries): void {}
+  /** Updates log α with the step's terms that read s, and adds the step's share of log p(x, z) to `loglik`. */
+  endStep(ctx: SiteCtx, _carries: StepCarries): void {
+    const { b, dtype } = ctx;
+    const zero = b.constant(0, [], dtype);
+    for (const s of summedLatents(this.step)) {
+      const prev = ctx.prev(`alpha:${s.name}`);
+      const started = ctx.prev(`started:${s.name}`);
+      const valid = b.greater(ctx.mask, zero);
+      const alpha = b.where(b.reshape(valid, [ctx.rows, 1]), ctx.current(`enum:${s.name}`)!, prev);
+      const before = b.where(b.greater(started, zero), b.logSumExp(prev, 1, false), zero);
+      ctx.term('loglik', b.where(valid, b.sub(b.logSumExp(alpha, 1, false), before), zero));
+      ctx.next(`alpha:${s.name}`, alpha);
+      ctx.next(`started:${s.name}`, b.max(started, ctx.mask));
+    }
+  }
 
   finish(f: FinishCtx): void {
     const { b, dtype } = f;

@@ -90,6 +90,11 @@ export function oracleLogProb(family: CDist['family'], p: Record<string, Float64
         s += -Math.abs(x[i]! - at(p.loc!, i)) / b - Math.log(2 * b);
       }
       return s;
+    case 'Categorical': {
+      // x is one-hot: log softmax(logits) at its category
+      const lw = Array.from({ length: n }, (_, i) => at(p.logits!, i));
+      return lw[x.indexOf(1)]! - logsumexp(lw);
+    }
     case 'Bernoulli':
       for (let i = 0; i < n; i++) {
         const l = at(p.logits!, i);
@@ -153,6 +158,8 @@ class SequenceOracle {
     private readonly b: number,
     private readonly B: number,
     private readonly L: number,
+    /** For discrete latents: the category at each step (the path being scored). */
+    private readonly paths: ReadonlyMap<string, readonly number[]> = new Map(),
   ) {}
 
   param(name: string): Float64Array {
@@ -188,6 +195,11 @@ class SequenceOracle {
     switch (v.role) {
       case 'observe': case 'input': out = this.row(`data.${name}`, t, v.width); break;
       case 'latent': {
+        const path = this.paths.get(name);
+        if (path) {
+          out = Float64Array.from({ length: v.width }, (_, i) => (i === path[t] ? 1 : 0));
+          break;
+        }
         const g = this.m.guide?.samples.find((s) => s.target === name);
         if (!g) throw new Error(`oracle: latent ${name} has no guide sample (default guide not supported)`);
         const q = this.distParams(g.dist, t);
@@ -321,6 +333,17 @@ class SequenceOracle {
     return out;
   }
 
+  /** log p(x, z, s) − log q(z) for the sampled continuous z and the discrete paths given. */
+  logWeight(): number {
+    let lw = 0;
+    for (let t = 0; t < this.L; t++) {
+      for (const em of this.m.emissions) lw += oracleLogProb(em.dist.family, this.distParams(em.dist, t), this.value(em.target, t), em.dist.components);
+      for (const pr of this.m.priors) lw += oracleLogProb(pr.dist.family, this.distParams(pr.dist, t), this.value(pr.target, t), pr.dist.components);
+      for (const g of this.m.guide?.samples ?? []) lw -= oracleLogProb(g.dist.family, this.distParams(g.dist, t), this.value(g.target, t), g.dist.components);
+    }
+    return lw;
+  }
+
   /** The per-sequence terms. */
   terms(): { loglik: number; kl: number; aux: number } {
     let loglik = 0, kl = 0, aux = 0;
@@ -364,4 +387,28 @@ export function oracleElbo(model: CheckedModel, feeds: Readonly<Record<string, O
     total += r.loglik - beta * r.kl + r.aux;
   }
   return { loss: -total / nmask, elbo, loglik, kl, aux };
+}
+
+/**
+ * log Σ_paths p(x, z, s) / q(z) per sequence by brute force: every path of the model's discrete
+ * latents (K^L of them) is scored separately and the weights are summed.
+ */
+export function oracleEnumerated(model: CheckedModel, feeds: Readonly<Record<string, OracleTensor>>): Float64Array {
+  const mask = feeds.mask!;
+  const [T, B] = mask.shape as [number, number];
+  const discrete = [...model.vars.values()].filter((v) => v.role === 'latent' && v.elem === 'cat');
+  if (discrete.length !== 1) throw new Error('oracle: brute force expects one discrete latent');
+  const [s] = discrete as [typeof discrete[number]];
+  const out = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    let L = 0;
+    while (L < T && mask.data[L * B + b] === 1) L++;
+    const weights: number[] = [];
+    for (let code = 0; code < s.width ** L; code++) {
+      const path = Array.from({ length: L }, (_, t) => Math.floor(code / s.width ** t) % s.width);
+      weights.push(new SequenceOracle(model, feeds, b, B, L, new Map([[s.name, path]])).logWeight());
+    }
+    out[b] = logsumexp(weights);
+  }
+  return out;
 }

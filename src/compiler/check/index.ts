@@ -14,6 +14,7 @@ import { ExprChecker, type ExprContext } from './exprs.js';
 import { checkNet, netParams } from './nets.js';
 import { Scope } from './scope.js';
 import { checkTime, type Def } from './time.js';
+import { checkDiscreteLatents } from './discrete.js';
 
 /** The checker's verdict: a model when there are no errors, diagnostics (errors and warnings) always. */
 export interface CheckResult {
@@ -47,6 +48,9 @@ export function check(program: A.Program, text: string, overrides: readonly Over
       diags.push(E.misplacedDecl(d.span, `only states can be declared inside a guide; \`${d.name.name}\` is ${roleText(d.role)}`,
         'declare observed, input and latent variables at the top level of the model'));
       return;
+    }
+    if (d.role === 'state' && d.elem === 'cat') {
+      diags.push(E.misplacedDecl(d.span, `states are real vectors; \`${d.name.name}\` is declared cat`, `declare it \`real[...]\`, or make it a latent`));
     }
     if (d.role === 'latent' && d.elem === 'binary') {
       diags.push(E.distNotAllowed(d.span, 'binary latent', 'latent variables must be real (training uses reparameterized samples)'));
@@ -144,6 +148,10 @@ export function check(program: A.Program, text: string, overrides: readonly Over
     const role: A.Role = section === 'emission' ? 'observe' : 'latent';
     const v = target(s.target, section, section, role, null, sampleHint(section));
     if (!v) return;
+    if (section === 'guide' && v.elem === 'cat') {
+      diags.push(E.discreteLatentRule(s.target.span, `\`${v.name}\` is a discrete latent: it is summed out exactly and has no guide`, 'remove this guide statement'));
+      return;
+    }
     const where = section === 'guide' ? `the guide for ${v.name}[t]` : `the ${section} of ${v.name}[t]`;
     const ctx: ExprContext = { where, inGuide: section === 'guide' };
     const dist = checkDist(s.dist, { target: v, section, ctx }, ex, hyper, diags, headParams);
@@ -267,13 +275,14 @@ export function check(program: A.Program, text: string, overrides: readonly Over
     if (back && v.owner === 'model') diags.push(E.backwardGenerative(back.span, d.target));
   }
   checkTime(defs, vars, diags);
+  checkDiscreteLatents(defs, vars, diags);
 
   // Completeness.
   for (const v of vars.values()) {
     const has = (key: string): boolean => firstDef.has(`${key}:${v.name}`) || attempted.has(`${key}:${v.name}`);
     if (v.role === 'latent') {
       if (!has('prior')) diags.push(E.missingDefinition(v.span, v.name, 'latent', 'prior', `prior ${v.name}[t] ~ Normal(0, 1)`));
-      if (hasGuide && !has('guide')) diags.push(E.missingDefinition(v.span, v.name, 'latent', 'guide', `guide ${v.name}[t] ~ Normal.head(...)`));
+      if (hasGuide && v.elem !== 'cat' && !has('guide')) diags.push(E.missingDefinition(v.span, v.name, 'latent', 'guide', `guide ${v.name}[t] ~ Normal.head(...)`));
     } else if (v.role === 'observe' && !has('emission')) {
       diags.push(E.missingDefinition(v.span, v.name, 'observed variable', 'emission', `emission ${v.name}[t] ~ Normal.head(...)`));
     } else if (v.role === 'state' && !has('assign')) {
@@ -292,7 +301,7 @@ export function check(program: A.Program, text: string, overrides: readonly Over
   }
 
   const sorted = dedupe(sortDiagnostics(diags));
-  const latents = [...vars.values()].filter((v) => v.role === 'latent');
+  const latents = [...vars.values()].filter((v) => v.role === 'latent' && v.elem !== 'cat');
   const needsDefaultGuide = !hasGuide && latents.length > 0;
   if (sorted.some((d) => d.severity === 'error')) return { model: null, diagnostics: sorted, needsDefaultGuide };
 

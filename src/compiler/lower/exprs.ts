@@ -23,7 +23,7 @@ export interface LowerScope {
   /** A parameter by its stable name. */
   param(name: string): Value;
   /** Values for subexpressions computed elsewhere (hoisted out of a scan), by identity. */
-  readonly hoisted?: ReadonlyMap<CExpr, Value>;
+  readonly hoisted?: { get(e: CExpr): Value | undefined };
 }
 
 /** Lowers one expression. */

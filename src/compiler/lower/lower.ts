@@ -11,13 +11,13 @@
  * (garbage, NaN) can neither leak into x[t+1] reads nor poison the sums.
  */
 import type { CDist, CExpr, CheckedModel } from '../checked.js';
-import { children } from '../checked.js';
+import { children, readsOf } from '../checked.js';
 import { InternalError } from '../diagnostics.js';
 import { GraphBuilder } from '../ir/builder.js';
 import type { DimLike } from '../ir/dim.js';
 import type { Graph, Value } from '../ir/graph.js';
 import type { DType } from '../ir/ops.js';
-import type { Carry, Phase, Site } from '../program.js';
+import type { Carry, LatentSite, Phase, Site } from '../program.js';
 import type { DistValues } from '../../inference/families.js';
 import type { InferenceHandler, InputRole, InputSpec, SiteCtx, StepCarries } from '../../inference/handler.js';
 import { cellInput, cellStep, concatLast, lowerExpr, type LowerScope } from './exprs.js';
@@ -101,6 +101,11 @@ export function lower(h: InferenceHandler, dtype: DType): LoweredGraph {
   return { graph: b.build(), inputs: L.inputs };
 }
 
+/** Whether a distribution reads variable `name` at `offset`. */
+function readsAt(d: CDist, name: string, offset: number): boolean {
+  return Object.values(d.params).some((e) => readsOf(e).some((r) => r.name === name && r.offset === offset));
+}
+
 /** Lowering state: the outer builder, parameter inputs and the sequences computed so far. */
 class Lowering {
   readonly b = new GraphBuilder();
@@ -173,6 +178,34 @@ class Lowering {
     return { family: d.family, params, components: d.components, width: d.width };
   }
 
+  /**
+   * A distribution that reads the discrete latent `en` being summed out, lowered with its K
+   * values as an axis after the rows: `en` read at `offset` is the one-hot of each value (every
+   * other value is broadcast over the axis). With `offset` null the latent is at the edge of
+   * time (its value before the first step, zeros) and no axis is added.
+   */
+  summedDist(base: LowerScope, d: CDist, en: LatentSite, offset: number | null): DistValues {
+    const b = base.b;
+    const K = en.width;
+    if (offset === null) {
+      const zeros = b.full([this.rows, K], 0, this.dtype);
+      return this.dist({ ...base, read: (n, off) => (n === en.name && off === -1 ? zeros : base.read(n, off)) }, d);
+    }
+    const eye = Array.from({ length: K * K }, (_, i) => (Math.floor(i / K) === i % K ? 1 : 0));
+    const onehot = b.expand(b.reshape(b.constant(eye, [K, K], this.dtype), [1, K, K]), [this.rows, K, K]);
+    const spread = (v: Value): Value => b.expand(b.reshape(v, [this.rows, 1, ...v.shape.slice(1)]), [this.rows, K, ...v.shape.slice(1)]);
+    const scope: LowerScope = {
+      ...base, prefix: [this.rows, K],
+      read: (n, off) => {
+        if (n !== en.name) return spread(base.read(n, off));
+        if (off !== offset) throw new InternalError(`lower: ${n}[t${off}] read where ${n}[t${offset}] is summed out`);
+        return onehot;
+      },
+      hoisted: { get: (e) => { const v = base.hoisted?.get(e); return v && spread(v); } },
+    };
+    return { ...this.dist(scope, d), over: en.name };
+  }
+
   /** Registers an expression for hoisting and its parameters as invariants. */
   private register(phase: PhaseScan, e: CExpr, used: Set<string>, cell = false): void {
     if (cell) phase.cellRoot(e);
@@ -226,10 +259,14 @@ class Lowering {
   }
 
   /** A handler's view of a site: terms go to `term`, step inputs come from `input`. */
-  siteCtx(s: LowerScope, mode: SiteCtx['mode'], mask: Value | null, input: (n: string) => Value | undefined, terms: Map<string, Value>,
-    carries?: { prev: ReadonlyMap<string, Value>; next: Map<string, Value> }): SiteCtx {
+  siteCtx(s: Pick<LowerScope, 'b' | 'prefix'>, mode: SiteCtx['mode'], mask: Value | null, input: (n: string) => Value | undefined, terms: Map<string, Value>,
+    carries?: { prev: ReadonlyMap<string, Value>; next: Map<string, Value> }, enumK: number | null = null): SiteCtx {
     return {
       b: s.b, prefix: s.prefix, dtype: this.dtype, mode, rows: this.rows,
+      enumerated: () => {
+        if (enumK === null) throw new InternalError('lower: no discrete latent is summed out here');
+        return this.siteCtx({ b: s.b, prefix: [...s.prefix, enumK] }, mode, mask, input, terms, carries, null);
+      },
       term: (name, v) => { const t = terms.get(name); terms.set(name, t ? s.b.add(t, v) : v); },
       current: (name) => terms.get(name) ?? null,
       get mask(): Value {
@@ -246,6 +283,12 @@ class Lowering {
   stochastic(ph: Phase, h: InferenceHandler, o: { inference: boolean; mask: Value | null; stepIn: ReadonlyMap<string, Value> }): { terms: Map<string, Value>; final: Map<string, Value> } {
     const outer = this.outer();
     const members = new Set(ph.sites.filter((s) => s.kind === 'state' || s.kind === 'latent' || (!o.inference && s.kind === 'observe')).map((s) => s.name));
+    // A discrete latent the handler sums out has no value: it becomes an axis of what reads it.
+    const summed = ph.sites.filter((s): s is LatentSite => s.kind === 'latent' && h.uses(s).enumerate === true);
+    if (summed.length > 1) throw new InternalError(`lower: more than one discrete latent (${summed.map((s) => s.name).join(', ')})`);
+    const en = summed[0] ?? null;
+    if (en && !h.enumerate) throw new InternalError('lower: the handler asked to sum out a latent but cannot');
+    const phCarries = ph.carries.filter((c) => c.name !== en?.name);
     const scan = new PhaseScan(outer, members, false);
     const used = new Set<string>();
     const distOf = (s: Site): CDist[] => {
@@ -264,33 +307,37 @@ class Lowering {
     if (o.mask) scan.scanned('mask', o.mask);
     const hc = h.carries();
     const carries = [
-      ...ph.carries.map((c) => ({ key: c.key, init: this.init(this.b, c, [this.rows], (x) => this.param(x)) })),
+      ...phCarries.map((c) => ({ key: c.key, init: this.init(this.b, c, [this.rows], (x) => this.param(x)) })),
       ...hc.map((c) => ({ key: `h:${c.key}`, init: c.init(this.b, this.rows, this.dtype) })),
     ];
-    const carried = new Set(ph.carries.filter((c) => !c.memory).map((c) => c.name));
+    const carried = new Set(phCarries.filter((c) => !c.memory).map((c) => c.name));
     const termNames: string[] = [];
     const res = scan.run(carries, [...used].sort(), (pb) => {
       const next = new Map<string, Value>();
       const hPrev = new Map(hc.map((c) => [c.key, pb.prev.get(`h:${c.key}`)!] as const));
       const hNext = new Map<string, Value>();
       const stepTerms = new Map<string, Value>();
-      const ctx = this.siteCtx(pb.scope, 'step', o.mask ? pb.slices.get('mask')! : null, (n) => pb.slices.get(`in:${n}`), stepTerms, { prev: hPrev, next: hNext });
+      const ctx = this.siteCtx(pb.scope, 'step', o.mask ? pb.slices.get('mask')! : null, (n) => pb.slices.get(`in:${n}`), stepTerms, { prev: hPrev, next: hNext }, en?.width ?? null);
       const valueOf = (name: string): Value => pb.cur.get(name) ?? pb.slices.get(`target:${name}`)!;
+      const dist = (d: CDist): DistValues => (en && readsAt(d, en.name, 0) ? this.summedDist(pb.scope, d, en, 0) : this.dist(pb.scope, d));
       for (const s of ph.sites) {
         switch (s.kind) {
           case 'state': pb.cur.set(s.name, this.update(pb, s.name, s.update, next)); break;
-          case 'latent': pb.cur.set(s.name, h.latent(ctx, s, () => this.dist(pb.scope, s.prior), () => this.dist(pb.scope, s.guide!))); break;
+          case 'latent':
+            if (s === en) h.enumerate!(ctx, s, () => this.summedDist(pb.scope, s.prior, en, -1), () => this.summedDist(pb.scope, s.prior, en, null));
+            else pb.cur.set(s.name, h.latent(ctx, s, () => dist(s.prior), () => dist(s.guide!)));
+            break;
           case 'observe': {
-            const v = h.observe(ctx, s, this.dist(pb.scope, s.dist), o.inference ? valueOf(s.name) : null);
+            const v = h.observe(ctx, s, dist(s.dist), o.inference ? valueOf(s.name) : null);
             if (members.has(s.name)) pb.cur.set(s.name, v);
             break;
           }
-          case 'aux': h.aux(ctx, s, this.dist(pb.scope, s.dist), valueOf(s.name)); break;
+          case 'aux': h.aux(ctx, s, dist(s.dist), valueOf(s.name)); break;
         }
         if (carried.has(s.name) && members.has(s.name)) next.set(s.name, pb.cur.get(s.name)!);
       }
       const all: StepCarries = {
-        keys: [...ph.carries.map((c) => c.key), ...hc.map((c) => `h:${c.key}`)],
+        keys: [...phCarries.map((c) => c.key), ...hc.map((c) => `h:${c.key}`)],
         get: (k) => (k.startsWith('h:') ? hNext.get(k.slice(2)) ?? hPrev.get(k.slice(2))! : next.get(k)!),
         set: (k, v) => { if (k.startsWith('h:')) hNext.set(k.slice(2), v); else next.set(k, v); },
       };

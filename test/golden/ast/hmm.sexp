@@ -1,0 +1,6 @@
+(model hmm (x_dim 2) (k 4)
+  (observe x real x_dim)
+  (latent s cat k)
+  (net trans linear k k)
+  (prior (at s 0) (Categorical (call trans (at s -1))))
+  (emission (at x 0) (Normal.head (at s 0) x_dim)))
