@@ -6,6 +6,7 @@ import { runCompile } from './compile.js';
 import { runTrain } from './train.js';
 import { runEval, runExport, runSample } from './use.js';
 import { runFmt } from './fmt.js';
+import { runInfer } from './infer.js';
 import { Exit, processTerminal, reportFailure, type Terminal } from './io.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -100,10 +101,17 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
   useCommand('sample', 'sample sequences from a trained model, or continue given prefixes')
     .option('--num <n>', 'number of sequences (default 4)')
     .option('--steps <t>', 'steps per sequence (default 40)')
-    .option('--prefix <data>', 'a data file whose sequences are continued (one sample each; latents over the prefix come from the prior, not the guide)')
+    .option('--prefix <data>', 'a data file whose sequences are continued (one sample each; over the prefix the latents are inferred by the guide)')
     .option('--seed <n>', 'noise seed (default 1)')
     .option('-o, --out <dir>', 'output directory')
     .action(async (file: string, opts: Record<string, string>) => { code = await runSample(file, opts, term); });
+  useCommand('infer', 'write the posterior over the latents of every sequence of a split (NPY and SVG)')
+    .option('--data <path>', 'dataset (default: the run\'s training data)')
+    .option('--split <name>', 'train, valid or test (default test)')
+    .option('--batch <n>', 'sequences per batch (default 32)')
+    .option('--seed <n>', 'noise seed for the guide samples (default 1)')
+    .option('-o, --out <dir>', 'output directory')
+    .action(async (file: string, opts: Record<string, string>) => { code = await runInfer(file, opts, term); });
   useCommand('export', 'write standalone sample.onnx and evaluate.onnx with the trained weights baked in')
     .option('-o, --out <dir>', 'output directory')
     .action(async (file: string, opts: Record<string, string>) => { code = await runExport(file, opts, term); });

@@ -9,31 +9,31 @@ import { onnxBytes } from '../compiler/pipeline.js';
 import { RunError } from '../runtime/run.js';
 import { Exit, UsageError, type Terminal } from './io.js';
 
-/** Options shared by the three commands. */
+/** Options shared by the commands that use a trained run. */
 export interface UseOptions {
   checkpoint?: string; set?: string[]; data?: string; split?: string; iwae?: string; json?: boolean; batch?: string;
   num?: string; steps?: string; prefix?: string; seed?: string; out?: string; device?: string; threads?: string; which?: string;
 }
 
-function need(v: string | undefined, flag: string): string {
+export function need(v: string | undefined, flag: string): string {
   if (!v) throw new UsageError(`${flag} is required`);
   return v;
 }
 
-function int(v: string | undefined, flag: string, def: number, min = 1): number {
+export function int(v: string | undefined, flag: string, def: number, min = 1): number {
   if (v === undefined) return def;
   const x = Number(v);
   if (!Number.isInteger(x) || x < min) throw new UsageError(`${flag} expects an integer ≥ ${min}, got '${v}'`);
   return x;
 }
 
-function device(o: UseOptions): { device: Device; threads: number } {
+export function device(o: UseOptions): { device: Device; threads: number } {
   const d = o.device ?? 'cpu';
   if (d !== 'cpu' && d !== 'cuda') throw new UsageError(`--device must be cpu or cuda, not '${d}'`);
   return { device: d, threads: int(o.threads, '--threads', 1) };
 }
 
-function which(o: UseOptions): 'best' | 'last' | 'auto' {
+export function which(o: UseOptions): 'best' | 'last' | 'auto' {
   const w = o.which ?? 'auto';
   if (w !== 'best' && w !== 'last' && w !== 'auto') throw new UsageError(`--which must be best or last, not '${w}'`);
   return w;

@@ -25,7 +25,8 @@ import type { InputSpec } from '../inference/handler.js';
 import { DEFAULT_RESAMPLE_THRESHOLD, FivoHandler } from '../inference/fivo.js';
 import { ImportanceHandler, sampledLatents } from '../inference/importance.js';
 import { trainStep, type OptimizerKind, type TrainStep } from '../inference/optimizers.js';
-import { AncestralSampler } from '../inference/sampler.js';
+import { PrefixContinuation } from '../inference/sampler.js';
+import { PosteriorHandler } from '../inference/posterior.js';
 import type { SourceFile } from './source.js';
 
 /** Options of `seqc compile`. */
@@ -128,7 +129,7 @@ export function compile(path: string, text: string, opts: CompileOptions = {}): 
   const evaluate = lower(new ImportanceHandler(program, evalK, 'evaluate'), dtype);
   const evaluateFivo = lower(new FivoHandler(program, evalK, 'evaluate', threshold), dtype);
   const objective = lower(bound === 'fivo' ? new FivoHandler(program, particles, 'train', threshold) : new ImportanceHandler(program, particles, 'train'), dtype);
-  const sample = lower(new AncestralSampler(program), dtype);
+  const sample = lower(new PrefixContinuation(program), dtype);
   const step = trainStep(optimize(objective.graph), { loss: 'loss', params: m.params.map((p) => p.name), optimizer });
   const trainInputs: InputSpec[] = [
     ...objective.inputs,
@@ -169,6 +170,19 @@ function makeManifest(c: Omit<Compiled, 'manifest'>, text: string, o: { dtype: D
       evaluate_fivo: graph(c.evaluateFivo, 'evaluate_fivo.onnx'), sample: graph(c.sample, 'sample.onnx'),
     },
   };
+}
+
+/**
+ * The posterior-inference graph of a compiled model (`seqc infer`): the guide's beliefs about
+ * every continuous latent and the filtering quantities of a discrete one, per step; built on
+ * demand, since only `infer` needs it.
+ */
+export function inferArtifact(c: Compiled): Artifact {
+  const g = lower(new PosteriorHandler(c.program), c.manifest.dtype);
+  const ir = optimize(g.graph);
+  checkInputs(ir, g.inputs);
+  const onnx = emitModel(ir, { opset: c.manifest.opset, graphName: `${c.model.name}_infer`, producerName: 'seqppl', metadata: { 'seqppl.model': c.model.name, 'seqppl.graph': 'infer' } });
+  return { ir, onnx, inputs: g.inputs };
 }
 
 /** A model that is valid but cannot be compiled yet (usage-level problem, exit 1). */

@@ -71,13 +71,15 @@ export function schedule(m: CheckedModel): StepProgram {
 
   // Generation: latents from priors, observations from emissions, model states.
   const genReads = readsByKind(m.defs, ['prior', 'emission', 'transition']);
+  const guideReadsOf = readsByKind(m.defs, ['guideSample']);
   const genMembers = [...latents.keys(), ...observes.map((o) => o.name), ...m.transitions.map((t) => t.target)].sort();
   const genOrder = sameStepOrder(genMembers, genReads);
   const obsByName = new Map(observes.map((o) => [o.name, o] as const));
   const genSites: Site[] = genOrder.map((n) => latents.get(n) ?? obsByName.get(n) ?? states.get(n)!);
   const generation: Phase = {
     direction: 'forward', stochastic: true, sites: genSites,
-    carries: carriesOf(m, genSites, genOrder.flatMap((n) => genReads.get(n) ?? []), new Set(genMembers)),
+    // Guides are read too (prefix continuation draws latents from them), so their [t-1] reads are carried.
+    carries: carriesOf(m, genSites, [...genOrder.flatMap((n) => genReads.get(n) ?? []), ...[...guideReadsOf.values()].flat()], new Set(genMembers)),
   };
 
   const data = [...m.vars.values()].filter((v) => v.role === 'observe' || v.role === 'input');

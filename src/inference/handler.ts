@@ -105,6 +105,12 @@ export interface InferenceHandler {
   readonly program: 'inference' | 'generation';
   /** Particles per sequence, side by side: a number, or a symbol (`K`) chosen when the graph runs. */
   readonly particles: number | string;
+  /**
+   * Generation only: the step inputs `prefix.<x>` and `prefix_mask` are data to condition on —
+   * the inference program's deterministic phases run over them first, and guide distributions
+   * read observations from them.
+   */
+  readonly conditionsOnPrefix?: boolean;
   /** Graph inputs that are not per step, declared after the data and the mask. */
   prepare(d: Declare): void;
   /** The program it was made for. */

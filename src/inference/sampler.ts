@@ -6,13 +6,13 @@
  * Step inputs: `prefix.<x>` [T, B, w] and `prefix_mask` [T, B] for each observed variable, then
  * `noise.<v>.<kind>` [T, B, ·] for every drawn variable (laws from the family table).
  * Outputs: `sample.<v>` [T, B, w] for each latent and observed variable.
- * Over a prefix the latents are drawn from the prior here; continuation through the guide is
- * the `continuation` handler's job.
+ * `AncestralSampler` draws latents from the prior everywhere; `PrefixContinuation` infers them
+ * over the prefix with the guide instead (prefix continuation through the guide).
  */
 import type { Value } from '../compiler/ir/graph.js';
-import { unreachable } from '../compiler/ir/ops.js';
+import { InternalError } from '../compiler/diagnostics.js';
 import type { LatentSite, ObserveSite, StepProgram } from '../compiler/program.js';
-import { sampleFor } from './distributions.js';
+import { rsample, sampleFor } from './distributions.js';
 import { families, type DistValues, type DistCtx } from './families.js';
 import type { FinishCtx, HandlerCarry, InferenceHandler, SiteCtx, StepInput } from './handler.js';
 
@@ -68,11 +68,11 @@ export class AncestralSampler implements InferenceHandler {
     return [];
   }
 
-  uses(): { prior: boolean; guide: boolean } {
+  uses(_site: LatentSite): { prior: boolean; guide: boolean } {
     return { prior: true, guide: false };
   }
 
-  latent(ctx: SiteCtx, site: LatentSite, prior: () => DistValues): Value {
+  latent(ctx: SiteCtx, site: LatentSite, prior: () => DistValues, _guide?: () => DistValues): Value {
     const v = drawSite(ctx, site, prior());
     ctx.term(`sample.${site.name}`, v);
     return v;
@@ -85,12 +85,50 @@ export class AncestralSampler implements InferenceHandler {
   }
 
   aux(): void {
-    unreachable(undefined as never);
+    throw new InternalError('sampler: the generation program has no aux sites');
   }
 
   endStep(): void {}
 
   finish(f: FinishCtx): void {
     for (const s of drawnSites(this.step)) f.output(`sample.${s.name}`, f.terms.get(`sample.${s.name}`)!);
+  }
+}
+
+/**
+ * Continues given prefixes: where `prefix_mask` is 1 the observations are the given ones and
+ * every continuous latent is drawn from its guide (reparameterized, `noise.<z>.guide`), which
+ * sees the prefix — guide states such as a backward summary of x run over the prefix before the
+ * scan; after the prefix, latents come from their priors and observations from their emissions.
+ * Discrete latents are drawn from their priors throughout.
+ */
+export class PrefixContinuation extends AncestralSampler {
+  readonly conditionsOnPrefix = true;
+
+  /** Latents with a reparameterized guide. */
+  private guided(): LatentSite[] {
+    return drawnSites(this.step).filter((s): s is LatentSite => s.kind === 'latent' && s.guide !== null && families[s.guide.family].rsample !== null);
+  }
+
+  stepInputs(): StepInput[] {
+    const guideNoise = this.guided().map((z): StepInput => {
+      const n = families[z.guide!.family].noise(z.guide!.width, z.guide!.components)[0]!;
+      return { name: `noise.${z.name}.guide`, tail: [n.width], role: 'noise', law: n.law, rows: 'particles', clean: false };
+    });
+    return [...super.stepInputs(), ...guideNoise];
+  }
+
+  uses(site: LatentSite): { prior: boolean; guide: boolean } {
+    return { prior: true, guide: this.guided().includes(site) };
+  }
+
+  latent(ctx: SiteCtx, site: LatentSite, prior: () => DistValues, guide: () => DistValues): Value {
+    if (!this.uses(site).guide) return super.latent(ctx, site, prior);
+    const { b } = ctx;
+    const fromGuide = rsample(ctx, guide(), ctx.input(`noise.${site.name}.guide`));
+    const inPrefix = b.greater(b.reshape(ctx.input('prefix_mask'), [...ctx.prefix, 1]), b.constant(0, [], ctx.dtype));
+    const v = b.where(inPrefix, fromGuide, drawSite(ctx, site, prior()));
+    ctx.term(`sample.${site.name}`, v);
+    return v;
   }
 }

@@ -67,9 +67,16 @@ export function lower(h: InferenceHandler, dtype: DType): LoweredGraph {
     const rows = particles ? b.reshape(v, ['T', L.rows, ...si.tail]) : si.rows === 'particles' ? v : tile(v, si.tail);
     stepIn.set(si.name, si.clean ? clean(rows) : rows);
   }
+  // A generation handler that conditions on a prefix sees the prefix as data: the inference
+  // program's deterministic phases (guide states, smoothing summaries) run over it first.
+  const given = !inference && h.conditionsOnPrefix === true;
+  if (given) {
+    mask = stepIn.get('prefix_mask')!;
+    for (const v of p.data) if (v.role === 'observe') L.seqs.set(v.name, clean(stepIn.get(`prefix.${v.name}`)!));
+  }
   if (mask) L.seqs.set('$mask', mask);
 
-  const phases = inference ? p.inference.phases : [p.generation];
+  const phases = inference ? p.inference.phases : [...(given ? p.inference.phases.filter((x) => !x.stochastic) : []), p.generation];
   for (const ph of phases.filter((x) => !x.stochastic)) L.deterministic(ph);
 
   const terms = new Map<string, Value>();
@@ -88,7 +95,7 @@ export function lower(h: InferenceHandler, dtype: DType): LoweredGraph {
   const final = new Map<string, Value>();
   const sto = phases.find((x) => x.stochastic);
   if (sto) {
-    const r = L.stochastic(sto, h, { inference, mask, stepIn });
+    const r = L.stochastic(sto, h, { inference, given, mask, stepIn });
     for (const [k, v] of r.terms) addTerm(k, v);
     for (const [k, v] of r.final) final.set(k, v);
   }
@@ -280,7 +287,7 @@ class Lowering {
   }
 
   /** Lowers the stochastic phase, handing its sites to `h`; returns stacked terms and final handler carries. */
-  stochastic(ph: Phase, h: InferenceHandler, o: { inference: boolean; mask: Value | null; stepIn: ReadonlyMap<string, Value> }): { terms: Map<string, Value>; final: Map<string, Value> } {
+  stochastic(ph: Phase, h: InferenceHandler, o: { inference: boolean; given: boolean; mask: Value | null; stepIn: ReadonlyMap<string, Value> }): { terms: Map<string, Value>; final: Map<string, Value> } {
     const outer = this.outer();
     const members = new Set(ph.sites.filter((s) => s.kind === 'state' || s.kind === 'latent' || (!o.inference && s.kind === 'observe')).map((s) => s.name));
     // A discrete latent the handler sums out has no value: it becomes an axis of what reads it.
@@ -304,6 +311,18 @@ class Lowering {
       if ((s.kind === 'observe' || s.kind === 'aux') && !members.has(s.name)) scan.scanned(`target:${s.name}`, this.seqs.get(s.name)!);
     }
     for (const [n, v] of o.stepIn) scan.scanned(`in:${n}`, v);
+    // Guides read observations from the given prefix (in generation, x[t] is drawn after z[t]).
+    const guideReads = new Set<string>();
+    if (o.given) {
+      for (const s of ph.sites) {
+        if (s.kind !== 'latent' || !h.uses(s).guide) continue;
+        for (const e of Object.values(s.guide!.params)) for (const r of readsOf(e)) if (this.m.vars.get(r.name)!.role === 'observe') guideReads.add(`${r.name}@${r.offset}`);
+      }
+      for (const k of guideReads) {
+        const [n, off] = k.split('@') as [string, string];
+        scan.scanned(`given:${k}`, outer.read(n, Number(off)));
+      }
+    }
     if (o.mask) scan.scanned('mask', o.mask);
     const hc = h.carries();
     const carries = [
@@ -320,12 +339,17 @@ class Lowering {
       const ctx = this.siteCtx(pb.scope, 'step', o.mask ? pb.slices.get('mask')! : null, (n) => pb.slices.get(`in:${n}`), stepTerms, { prev: hPrev, next: hNext }, en?.width ?? null);
       const valueOf = (name: string): Value => pb.cur.get(name) ?? pb.slices.get(`target:${name}`)!;
       const dist = (d: CDist): DistValues => (en && readsAt(d, en.name, 0) ? this.summedDist(pb.scope, d, en, 0) : this.dist(pb.scope, d));
+      const givenScope: LowerScope = {
+        ...pb.scope,
+        read: (n, off) => pb.slices.get(`given:${n}@${off}`) ?? pb.scope.read(n, off),
+      };
+      const guideDist = (d: CDist): DistValues => (o.given ? this.dist(givenScope, d) : dist(d));
       for (const s of ph.sites) {
         switch (s.kind) {
           case 'state': pb.cur.set(s.name, this.update(pb, s.name, s.update, next)); break;
           case 'latent':
             if (s === en) h.enumerate!(ctx, s, () => this.summedDist(pb.scope, s.prior, en, -1), () => this.summedDist(pb.scope, s.prior, en, null));
-            else pb.cur.set(s.name, h.latent(ctx, s, () => dist(s.prior), () => dist(s.guide!)));
+            else pb.cur.set(s.name, h.latent(ctx, s, () => dist(s.prior), () => guideDist(s.guide!)));
             break;
           case 'observe': {
             const v = h.observe(ctx, s, dist(s.dist), o.inference ? valueOf(s.name) : null);
