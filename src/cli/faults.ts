@@ -56,9 +56,11 @@ const verbs: Readonly<Record<string, string>> = {
 
 /** Classifies an exception, or returns null for a bug in seqc. */
 export function classify(e: unknown): Fault | null {
-  const extra = (e as { seqcHint?: string } | null)?.seqcHint;
   const f = classifyOwn(e);
-  if (!f || !extra) return f;
+  const extra = (e as { seqcHint?: string } | null)?.seqcHint;
+  // A hint such as "the checkpoint is intact, --resume continues" fits faults of the machine only.
+  const machine = !(e instanceof UsageError || e instanceof OverrideError || e instanceof DataError || e instanceof RunError || e instanceof CheckpointError || e instanceof DeviceError);
+  if (!f || !extra || !machine) return f;
   return { ...f, hint: f.hint ? `${f.hint}; ${extra}` : extra };
 }
 
@@ -89,7 +91,7 @@ function classifyOwn(e: unknown): Fault | null {
 
 const MEMORY_HINT = 'use a smaller --batch, shorter sequences (--max-len) or smaller sizes (--set), or a machine with more memory';
 
-/** Attaches a hint (e.g. how to continue a run) that the boundary prints after the fault's own. */
+/** Attaches a hint (how to continue a run) that the boundary prints after a machine fault's own. */
 export function withHint(e: unknown, hint: string): unknown {
   if (e && typeof e === 'object') (e as { seqcHint?: string }).seqcHint = hint;
   return e;

@@ -12,6 +12,8 @@ export { UsageError } from '../runtime/errors.js';
 export interface Terminal {
   out(text: string): void;
   err(text: string): void;
+  /** Where training progress goes (default: the process's stderr). */
+  readonly progress?: { write(chunk: string): unknown; readonly isTTY?: boolean };
 }
 
 /** The process's stdout/stderr. */

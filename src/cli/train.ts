@@ -100,7 +100,7 @@ export async function runTrain(model: string | undefined, o: TrainCliOptions, te
   let s: TrainSummary;
   try {
     s = await train(cfg, dir, resume, {
-      info: say, warn: (l) => term.err(`seqc: ${l}`), stream: process.stderr,
+      info: say, warn: (l) => term.err(`seqc: ${l}`), stream: term.progress ?? process.stderr,
       ready: () => say(`training ${shown} into ${dir}/ (${cfg.steps !== null ? `${cfg.steps} steps` : `${cfg.epochs} epochs`}, batch ${cfg.batch}, lr ${cfg.lr}${(cfg.iwae ?? 1) > 1 ? `, IWAE bound with K = ${cfg.iwae}` : ''}, seed ${cfg.seed}, ${cfg.device})`),
     }, signal);
   } catch (e) {
@@ -112,14 +112,15 @@ export async function runTrain(model: string | undefined, o: TrainCliOptions, te
   }
   const code = s.stoppedBy === 'diverged' ? Exit.runtime : s.stoppedBy === 'interrupt' ? STOP_SIGNALS[signal.by ?? 'SIGINT'] : Exit.ok;
   const q = (...a: string[]): string => shellCommand(['npx', 'seqc', ...a]);
-  const next = s.stoppedBy === 'interrupt'
-    ? [q('train', '--resume', dir)]
-    : [q('sample', '--checkpoint', dir, '-o', join(dir, 'samples')), q('eval', '--checkpoint', dir, '--iwae', '100')];
+  const ckpts = ['best', 'last'].filter((w) => existsSync(join(dir, 'checkpoints', `${w}.ckpt`)));
+  const next = s.stoppedBy === 'interrupt' ? [q('train', '--resume', dir)]
+    : s.stoppedBy === 'diverged' ? (s.lastCheckpoint ? [q('eval', '--checkpoint', dir, '--which', 'last')] : [])
+      : [q('sample', '--checkpoint', dir, '-o', join(dir, 'samples')), q('eval', '--checkpoint', dir, '--iwae', '100')];
   if (o.json) {
     term.out(JSON.stringify({
       run: dir, steps: s.steps, seconds: s.seconds, stopped_by: s.stoppedBy, exit_code: code,
       first_elbo_per_step: s.firstElbo, last_elbo_per_step: s.lastElbo, best_valid_elbo_per_step: s.bestValid,
-      checkpoints: { best: existsSync(join(dir, 'checkpoints', 'best.ckpt')) ? join(dir, 'checkpoints', 'best.ckpt') : null, last: s.lastCheckpoint?.file ?? null },
+      checkpoints: Object.fromEntries(['best', 'last'].map((w) => [w, ckpts.includes(w) ? join(dir, 'checkpoints', `${w}.ckpt`) : null])),
       next,
     }));
     return code;
@@ -131,8 +132,8 @@ export async function runTrain(model: string | undefined, o: TrainCliOptions, te
     `done: ${s.steps} steps in ${s.seconds.toFixed(1)} s (${how})`,
     `  train ELBO per step: ${fmt(s.firstElbo)} at the first step${resume ? ' of this session' : ''} -> ${fmt(s.lastElbo)} at the last (nats per time step)`,
     `  best validation ELBO per step: ${fmt(s.bestValid)}`,
-    `  run: ${dir}/ (checkpoints/best.ckpt, checkpoints/last.ckpt, metrics.jsonl, curves.svg)`,
-    `next: ${next.join('\n      ')}`,
+    `  run: ${dir}/ (${[...ckpts.map((w) => `checkpoints/${w}.ckpt`), 'metrics.jsonl', 'curves.svg'].join(', ')})`,
+    ...(next.length ? [`next: ${next.join('\n      ')}`] : []),
   ].join('\n'));
   return code;
 }

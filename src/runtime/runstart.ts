@@ -161,8 +161,10 @@ function checkOut(dir: string, c: Compiled): void {
         throw new UsageError(`${dir} holds a run whose last.ckpt is missing (it has ${st.checkpoints.join(', ')}); seqc never overwrites a run's best checkpoint`,
           `evaluate or sample it with --checkpoint ${dir}, or choose another --out`);
       }
-      if (!same) throw new UsageError(`${dir} holds a run${other || ' of another model'} that never wrote a checkpoint`, 'choose another --out, or remove that directory');
-      return; // a start of this model that was stopped before its first checkpoint: start it again in place
+      // A start stopped before its first checkpoint (killed while writing its files, the manifest
+      // perhaps among the missing) holds nothing to resume: this model may start again in place.
+      if (st.manifest && !same) throw new UsageError(`${dir} holds a run${other} that never wrote a checkpoint`, 'choose another --out, or remove that directory');
+      return;
     }
     default: return unreachable(st);
   }
