@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { RunError } from './errors.js';
 
 /** The file-system calls an atomic write makes; tests substitute failing ones. */
@@ -55,9 +55,25 @@ export function appendNoFollow(path: string, text: string): void {
   }
 }
 
+/**
+ * Creates `dir` and missing parents. Node reports some failures of a recursive mkdir (a read-only
+ * file system) as ENOENT; the first missing directory is then created alone to get the real error.
+ */
+export function makeDirectory(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    let missing = resolve(dir);
+    while (!fs.existsSync(dirname(missing)) && dirname(missing) !== missing) missing = dirname(missing);
+    fs.mkdirSync(missing);
+    throw e;
+  }
+}
+
 /** Creates `dir` (and missing parents); refuses a symbolic link or a non-directory in its place. */
 export function makeRealDirectory(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const st = fs.lstatSync(dir);
   if (st.isSymbolicLink()) throw linkError(dir);
   if (!st.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', syscall: 'mkdir', path: dir });
