@@ -12,7 +12,7 @@ const run_ = (...args: string[]) => run(...args);
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(args, { out: (t) => { out += t + (t.endsWith('\n') ? '' : '\n'); }, err: (t) => { err += t + (t.endsWith('\n') ? '' : '\n'); } });
+  const code = await main(args, { out: (t) => { out += t + (t.endsWith('\n') ? '' : '\n'); }, err: (t) => { err += t + (t.endsWith('\n') ? '' : '\n'); }, progress: { write: () => true } });
   return { code, out, err };
 }
 

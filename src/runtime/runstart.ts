@@ -17,7 +17,7 @@ import { trimMetrics } from './metrics.js';
 import { ParamStore } from './params.js';
 import { Rng, type RngState } from './rng.js';
 import {
-  builtinDataset, CHECKPOINT_FILES, checkSameModel, compileModel, dataPathOf, dataSpec, inspectOut, RUN_FILES, RunError, UsageError,
+  builtinDataset, CHECKPOINT_FILES, checkSameModel, compileModel, dataPathOf, dataSpec, inspectOut, readModelText, RUN_FILES, RunError, UsageError,
   verifyRunFiles, writeRunArtifacts,
 } from './run.js';
 import { lockDirectory, makeRealDirectory, refuseLinks, removeStaleTemps, writeFileAtomic } from './safefs.js';
@@ -46,7 +46,10 @@ export interface PreparedRun {
 
 /** Checks the inputs of a training session and loads them; writes nothing. */
 export async function prepareRun(cfg: TrainConfig, dir: string, resume: boolean): Promise<PreparedRun> {
-  const { text, compiled: c } = compileModel(cfg.model, cfg.sets, 'float32', cfg.iwae ?? 1);
+  const source = readModelText(cfg.model);
+  // Another model is named as such before its compile can fail on the run's --set options.
+  if (resume) checkSameModel(dir, source, cfg.model, `resume without the model file (seqc train --resume ${dir}) to use the run's own copy, restore the file, or train a new run`);
+  const { text, compiled: c } = compileModel(cfg.model, cfg.sets, 'float32', cfg.iwae ?? 1, source);
   const spec = dataSpec(c);
   const mHash = manifestHash(c.manifest);
   refuseLinks(dir, RUN_FILES);
@@ -54,7 +57,6 @@ export async function prepareRun(cfg: TrainConfig, dir: string, resume: boolean)
   let resumedFrom: PreparedRun['resumedFrom'] = null;
   let ck = null;
   if (resume) {
-    checkSameModel(dir, text, cfg.model, `resume without the model file (seqc train --resume ${dir}) to use the run's own copy, restore the file, or train a new run`);
     const last = join(dir, 'checkpoints', 'last.ckpt');
     if (!existsSync(last)) {
       throw new RunError(`cannot resume ${dir}: it has no checkpoints/last.ckpt`,
