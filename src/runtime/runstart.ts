@@ -102,7 +102,7 @@ export async function prepareRun(cfg: TrainConfig, dir: string, resume: boolean)
 }
 
 /** Takes the run's lock and writes what a session starts with; returns the lock's release. */
-export function openRun(p: PreparedRun, rep: { info(l: string): void; warn(l: string): void }): { release: () => void; startStep: number } {
+export function openRun(p: PreparedRun, rep: { info(l: string): void; warn(l: string): void }): { release: () => void } {
   const { dir } = p;
   const created = !existsSync(dir);
   makeRealDirectory(dir);
@@ -141,7 +141,7 @@ export function openRun(p: PreparedRun, rep: { info(l: string): void; warn(l: st
     }
     throw e;
   }
-  return { release, startStep: p.state.step };
+  return { release };
 }
 
 /** Refuses an `--out` that would overwrite anything but a same-model run that never checkpointed. */

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
-import { batchesPerEpoch, cropSequences, epochBatches, normalize, statsToJson, type Batch, type NormStats, type Sequence } from './data/index.js';
+import { batchesPerEpoch, cropSequences, epochBatches, normalize, statsToJson, type Batch } from './data/index.js';
 import { appendMetric, writeCurves, type TrainRecord } from './metrics.js';
 import type { ParamStore } from './params.js';
 import { Progress, type ProgressStream } from './progress.js';
@@ -58,7 +58,7 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
   rep.ready?.();
   const run = openRun(p, rep);
   try {
-    return await loop(p.cfg, dir, p, rep, signal, run.startStep);
+    return await loop(p.cfg, dir, p, rep, signal);
   } finally {
     run.release();
   }
@@ -67,7 +67,7 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
 /** The loop's state that checkpoints carry. */
 interface LoopState { step: number; epoch: number; position: number; shuffleState: ReturnType<Rng['getState']>; noise: Rng; best: number | null; sinceBest: number }
 
-async function loop(cfg: TrainConfig, dir: string, p: Awaited<ReturnType<typeof prepareRun>>, rep: Reporter, signal: { stop: boolean }, _start: number): Promise<TrainSummary> {
+async function loop(cfg: TrainConfig, dir: string, p: Awaited<ReturnType<typeof prepareRun>>, rep: Reporter, signal: { stop: boolean }): Promise<TrainSummary> {
   const { compiled: c, store, stats, spec } = p;
   const s: LoopState = { ...p.state };
   const train = p.data.train.map((q) => normalize(q, stats));
@@ -218,10 +218,3 @@ function sum(t: ort.Tensor): number {
   for (const v of t.data as Float32Array) s += v;
   return s;
 }
-
-/** Sequences of a split, normalized (exported for eval/sample). */
-export function normalized(seqs: readonly Sequence[], stats: NormStats): Sequence[] {
-  return seqs.map((q) => normalize(q, stats));
-}
-
-export { writeCurves };
