@@ -12,7 +12,7 @@ const run_ = (...args: string[]) => run(...args);
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(args, { out: (t) => { out += t + (t.endsWith('\n') ? '' : '\n'); }, err: (t) => { err += t + (t.endsWith('\n') ? '' : '\n'); } });
+  const code = await main(args, { out: (t) => { out += t + (t.endsWith('\n') ? '' : '\n'); }, err: (t) => { err += t + (t.endsWith('\n') ? '' : '\n'); }, progress: { write: () => true } });
   return { code, out, err };
 }
 
@@ -137,7 +137,7 @@ describe('cli: train, eval, sample, export', function () {
     const r = await run_('train', join(repoRoot, 'examples/vrnn.seq'), '--data', data, '--steps', '20', '--valid-every', '10', '--out', run, ...small);
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.match(/done: 20 steps in [0-9.]+ s \(finished\)/);
-    expect(r.out).to.contain(`next: npx seqc sample ${join(repoRoot, 'examples/vrnn.seq')} --checkpoint ${run}`);
+    expect(r.out).to.contain(`next: npx seqc sample --checkpoint ${run} -o ${join(run, 'samples')}`);
     for (const f of ['model.seq', 'manifest.json', 'config.json', 'metrics.jsonl', 'curves.svg', 'checkpoints/best.ckpt', 'checkpoints/last.ckpt']) {
       expect(existsSync(join(run, f)), f).to.equal(true);
     }
@@ -195,7 +195,9 @@ describe('cli: train, eval, sample, export', function () {
     const r = await run_('eval', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--iwae', '4', '--json');
     expect(r.code, r.err).to.equal(0);
     const j = JSON.parse(r.out);
-    expect(Object.keys(j)).to.deep.equal(['split', 'n_sequences', 'n_steps', 'k', 'elbo_per_seq', 'elbo_per_step', 'iwae_per_seq', 'iwae_per_step']);
+    expect(Object.keys(j)).to.deep.equal(['split', 'n_sequences', 'n_steps', 'k', 'elbo_per_seq', 'elbo_per_step', 'iwae_per_seq', 'iwae_per_step', 'checkpoint', 'checkpoint_kind', 'step']);
+    expect(j.checkpoint).to.equal(join(run, 'checkpoints', 'best.ckpt'));
+    expect(j.checkpoint_kind).to.equal('best');
     expect(j.split).to.equal('test');
     expect(j.k).to.equal(4);
     expect(j.n_sequences).to.equal(4);

@@ -7,7 +7,7 @@ import { runTrain } from './train.js';
 import { runEval, runExport, runSample } from './use.js';
 import { runFmt } from './fmt.js';
 import { runInfer } from './infer.js';
-import { Exit, processTerminal, reportFailure, type Terminal } from './io.js';
+import { Exit, processTerminal, reportFailure, UsageError, type Terminal } from './io.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -55,7 +55,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
   program
     .command('train')
     .description('train a model (on the built-in speech dataset unless --data is given)')
-    .argument('<file>', 'model file (.seq)')
+    .argument('[file]', 'model file (.seq); with --resume, default: the run\'s own model.seq')
     .option('--data <path>', 'dataset: a directory with train/valid/test files, or one file with the splits')
     .option('--steps <n>', 'optimizer steps (default 1500)')
     .option('--epochs <n>', 'passes over the training split (instead of --steps)')
@@ -78,15 +78,16 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--threads <n>', 'intra-op threads (default 1: fastest at widths up to 256)')
     .option('--set <name=value>', 'override a hyperparameter (repeatable)', collect, [])
     .option('--resume <run>', 'continue a run from its last checkpoint')
-    .action(async (file: string, opts: Record<string, string | string[]>) => {
+    .option('--json', 'print the summary as one JSON object on stdout (messages go to stderr)')
+    .action(async (file: string | undefined, opts: Record<string, string | string[]>) => {
       code = await runTrain(file, opts as never, term);
     });
   const useCommand = (name: string, description: string) => program
     .command(name)
     .description(description)
-    .argument('<file>', 'model file (.seq) the run was trained from')
-    .option('--checkpoint <run>', 'a run directory (uses checkpoints/best.ckpt, else last.ckpt) or a .ckpt file')
-    .option('--which <ckpt>', 'best or last checkpoint of the run')
+    .argument('[file]', 'model file (.seq); default: the run\'s own model.seq')
+    .option('--checkpoint <run>', 'a run directory or a .ckpt file')
+    .option('--which <ckpt>', 'best (default; last.ckpt if the run has not validated yet) or last')
     .option('--set <name=value>', 'hyperparameter overrides (default: the run\'s own)', collect, [])
     .option('--device <d>', 'cpu or cuda (default cpu)')
     .option('--threads <n>', 'intra-op threads (default 1)');
@@ -97,25 +98,27 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--batch <n>', 'sequences per evaluation batch')
     .option('--seed <n>', 'noise seed (default 1)')
     .option('--json', 'print one JSON object')
-    .action(async (file: string, opts: Record<string, string>) => { code = await runEval(file, opts, term); });
+    .option('--per-sequence', 'with --json: also each sequence\'s id, length, ELBO and IWAE estimate')
+    .action(async (file: string | undefined, opts: Record<string, string>) => { code = await runEval(file, opts, term); });
   useCommand('sample', 'sample sequences from a trained model, or continue given prefixes')
     .option('--num <n>', 'number of sequences (default 4)')
     .option('--steps <t>', 'steps per sequence (default 40)')
     .option('--prefix <data>', 'a data file whose sequences are continued (one sample each; over the prefix the latents are inferred by the guide)')
     .option('--seed <n>', 'noise seed (default 1)')
     .option('-o, --out <dir>', 'output directory')
-    .action(async (file: string, opts: Record<string, string>) => { code = await runSample(file, opts, term); });
+    .action(async (file: string | undefined, opts: Record<string, string>) => { code = await runSample(file, opts, term); });
   useCommand('infer', 'write the posterior over the latents of every sequence of a split (NPY and SVG)')
     .option('--data <path>', 'dataset (default: the run\'s training data)')
     .option('--split <name>', 'train, valid or test (default test)')
     .option('--batch <n>', 'sequences per batch (default 32)')
     .option('--seed <n>', 'noise seed for the guide samples (default 1)')
     .option('-o, --out <dir>', 'output directory')
-    .action(async (file: string, opts: Record<string, string>) => { code = await runInfer(file, opts, term); });
+    .action(async (file: string | undefined, opts: Record<string, string>) => { code = await runInfer(file, opts, term); });
   useCommand('export', 'write standalone sample.onnx and evaluate.onnx with the trained weights baked in')
     .option('-o, --out <dir>', 'output directory')
-    .action(async (file: string, opts: Record<string, string>) => { code = await runExport(file, opts, term); });
+    .action(async (file: string | undefined, opts: Record<string, string>) => { code = await runExport(file, opts, term); });
   try {
+    checkOptionValues(program, argv);
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (e) {
@@ -123,6 +126,33 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
       return e.exitCode === 0 ? Exit.ok : Exit.usage;
     }
     return reportFailure(e, term);
+  }
+}
+
+/**
+ * Refuses an option whose value is missing because the next word is another option
+ * (`--steps --lr 1`): commander would take `--lr` as the value and then report the stray `1`
+ * as "too many arguments".
+ */
+function checkOptionValues(program: Command, argv: readonly string[]): void {
+  const cmd = program.commands.find((c) => c.name() === argv[0]);
+  if (!cmd) return;
+  const byFlag = new Map<string, { flags: string; required: boolean }>();
+  for (const o of cmd.options) for (const f of [o.long, o.short]) if (f) byFlag.set(f, o);
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return;
+    const [flag, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const o = byFlag.get(flag);
+    if (!o?.required) continue;
+    if (inline !== undefined) {
+      if (inline === '') throw new UsageError(`option '${o.flags}' is missing its value (nothing after '=')`);
+      continue;
+    }
+    const next = argv[i + 1];
+    if (next === undefined) throw new UsageError(`option '${o.flags}' is missing its value`);
+    if (/^--?[A-Za-z]/.test(next) && byFlag.has(next.split('=')[0]!)) throw new UsageError(`option '${o.flags}' is missing its value (the next word, ${next}, is an option)`);
+    i++;
   }
 }
 

@@ -1,24 +1,30 @@
-/** @file `seqc train FILE`: parse options, pick the run directory, handle Ctrl-C, print the summary. */
+/** @file `seqc train FILE`: parse options, pick the run directory, handle interrupts and signals, print the summary. */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readRunJson, freshRunDir, RunError } from '../runtime/run.js';
-import { train, type TrainConfig } from '../runtime/train.js';
-import { Exit, UsageError, type Terminal } from './io.js';
+import { expectation, numericRules, satisfies, type NumericKey, type TrainConfig } from '../runtime/config.js';
+import { freshRunDir, readRunConfig, RunError } from '../runtime/run.js';
+import { train, type TrainSummary } from '../runtime/train.js';
+import { withHint } from './faults.js';
+import { Exit, shellCommand, UsageError, type Terminal } from './io.js';
 
 /** Raw commander options of `seqc train`. */
 export interface TrainCliOptions {
   data?: string; steps?: string; epochs?: string; timeLimit?: string; batch?: string; maxLen?: string;
   lr?: string; lrSchedule?: string; warmup?: string; clip?: string; weightDecay?: string;
   klAnneal?: string; klStart?: string; validEvery?: string; patience?: string;
-  out?: string; seed?: string; device?: string; threads?: string; set?: string[]; resume?: string; iwae?: string;
+  out?: string; seed?: string; device?: string; threads?: string; set?: string[]; resume?: string; iwae?: string; json?: boolean;
 }
 
-function num(name: string, v: string | undefined, def: number, opts: { int?: boolean; min?: number } = {}): number {
+/** The signals that stop training at a step boundary with a checkpoint, and their exit codes (128 + number). */
+const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+type StopSignal = keyof typeof STOP_SIGNALS;
+
+/** A numeric option by its rule in runtime/config.ts; `def` when absent. */
+function num<D extends number | null>(key: NumericKey, v: string | undefined, def: D): number | D {
   if (v === undefined) return def;
-  const x = Number(v);
-  if (!Number.isFinite(x) || (opts.int && !Number.isInteger(x)) || (opts.min !== undefined && x < opts.min)) {
-    throw new UsageError(`--${name} expects ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}, got '${v}'`);
-  }
+  const r = numericRules[key];
+  const x = v.trim() === '' ? NaN : Number(v);
+  if (!satisfies({ ...r, nullable: false }, x)) throw new UsageError(`${r.flag} expects ${expectation(r)}, got '${v}'`);
   return x;
 }
 
@@ -31,76 +37,105 @@ export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
   if (o.iwae !== undefined && Number(o.iwae) > 1 && (o.klAnneal !== undefined || o.klStart !== undefined)) {
     throw new UsageError('--kl-anneal and --kl-start weight the ELBO\'s KL term; the IWAE bound (--iwae > 1) has no separate KL term to anneal');
   }
-  const given = [o.steps, o.epochs].filter((x) => x !== undefined).length;
-  if (given > 1) throw new UsageError('give at most one of --steps and --epochs');
+  if (o.steps !== undefined && o.epochs !== undefined) throw new UsageError('give at most one of --steps and --epochs');
+  if (o.data !== undefined && !existsSync(o.data)) throw new UsageError(`--data ${o.data}: no such file or directory`, 'give a directory with train, valid and test files, or one file with the splits (README, "Data")');
   return {
     model: resolve(model), data: o.data !== undefined ? resolve(o.data) : null, sets: o.set ?? [],
-    steps: o.steps !== undefined ? num('steps', o.steps, 0, { int: true, min: 1 }) : o.epochs !== undefined ? null : 1500,
-    epochs: o.epochs !== undefined ? num('epochs', o.epochs, 0, { int: true, min: 1 }) : null,
-    timeLimit: o.timeLimit !== undefined ? num('time-limit', o.timeLimit, 0, { min: 1 }) : null,
-    batch: num('batch', o.batch, 16, { int: true, min: 1 }),
-    maxLen: o.maxLen !== undefined ? num('max-len', o.maxLen, 0, { int: true, min: 1 }) : null,
-    lr: num('lr', o.lr, 1e-3, { min: 0 }), lrSchedule: sched as TrainConfig['lrSchedule'],
-    warmup: num('warmup', o.warmup, 0, { int: true, min: 0 }), clip: num('clip', o.clip, 10, { min: 0 }),
-    weightDecay: num('weight-decay', o.weightDecay, 0, { min: 0 }),
-    klAnneal: num('kl-anneal', o.klAnneal, 0, { int: true, min: 0 }), klStart: num('kl-start', o.klStart, 0, { min: 0 }),
-    validEvery: num('valid-every', o.validEvery, 100, { int: true, min: 1 }), patience: num('patience', o.patience, 5, { int: true, min: 0 }),
-    seed: num('seed', o.seed, 1, { int: true, min: 0 }), device, threads: num('threads', o.threads, 1, { int: true, min: 1 }),
-    iwae: num('iwae', o.iwae, 1, { int: true, min: 1 }),
+    steps: o.steps !== undefined ? num('steps', o.steps, 0) : o.epochs !== undefined ? null : 1500,
+    epochs: num('epochs', o.epochs, null), timeLimit: num('timeLimit', o.timeLimit, null),
+    batch: num('batch', o.batch, 16), maxLen: num('maxLen', o.maxLen, null),
+    lr: num('lr', o.lr, 1e-3), lrSchedule: sched as TrainConfig['lrSchedule'],
+    warmup: num('warmup', o.warmup, 0), clip: num('clip', o.clip, 10), weightDecay: num('weightDecay', o.weightDecay, 0),
+    klAnneal: num('klAnneal', o.klAnneal, 0), klStart: num('klStart', o.klStart, 0),
+    validEvery: num('validEvery', o.validEvery, 100), patience: num('patience', o.patience, 5),
+    seed: num('seed', o.seed, 1), device, threads: num('threads', o.threads, 1), iwae: num('iwae', o.iwae, 1),
+  };
+}
+
+/** The settings a resumed run keeps, and the few the command line may change. */
+function resumeConfig(dir: string, model: string | undefined, o: TrainCliOptions, term: Terminal): TrainConfig {
+  const fixed = (['data', 'batch', 'maxLen', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'klAnneal', 'klStart', 'validEvery', 'patience', 'out', 'seed', 'iwae'] as const)
+    .filter((k) => o[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)
+    .concat((o.set ?? []).length ? ['--set'] : []);
+  if (fixed.length) {
+    throw new UsageError(`--resume continues a run with its own settings (${join(dir, 'config.json')}); ${fixed.join(', ')} cannot change them`,
+      'only --steps, --epochs, --time-limit, --device and --threads may be given with --resume');
+  }
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new RunError(existsSync(dir) ? `cannot resume ${dir}: it is not a training run (config.json is missing)` : `cannot resume ${dir}: no such run directory`);
+  }
+  const saved = readRunConfig(dir);
+  const file = model !== undefined ? resolve(model) : join(resolve(dir), 'model.seq');
+  if (model !== undefined && saved.model !== file) term.err(`seqc: note: ${dir} was trained from ${saved.model}; resuming with ${model}`);
+  const over = configFrom(file, { steps: o.steps, epochs: o.epochs, timeLimit: o.timeLimit, device: o.device, threads: o.threads });
+  return {
+    ...saved, model: file,
+    ...(o.steps !== undefined ? { steps: over.steps, epochs: null } : {}),
+    ...(o.epochs !== undefined ? { epochs: over.epochs, steps: null } : {}),
+    ...(o.timeLimit !== undefined ? { timeLimit: over.timeLimit } : {}),
+    ...(o.device !== undefined ? { device: over.device } : {}),
+    ...(o.threads !== undefined ? { threads: over.threads } : {}),
   };
 }
 
 /** Runs `seqc train`; returns the exit code. */
-export async function runTrain(model: string, o: TrainCliOptions, term: Terminal): Promise<number> {
-  let cfg: TrainConfig;
-  let dir: string;
+export async function runTrain(model: string | undefined, o: TrainCliOptions, term: Terminal): Promise<number> {
   const resume = o.resume !== undefined;
-  if (resume) {
-    dir = o.resume!;
-    const fixed = (['data', 'batch', 'maxLen', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'klAnneal', 'klStart', 'validEvery', 'patience', 'out', 'seed', 'iwae'] as const)
-      .filter((k) => o[k] !== undefined).concat((o.set ?? []).length ? ['set' as never] : []);
-    if (fixed.length) {
-      const flags = fixed.map((k) => `--${String(k).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
-      throw new UsageError(`--resume continues a run with its own settings (${join(dir, 'config.json')}); ${flags} cannot change them. Only --steps, --epochs, --time-limit, --device and --threads may be given with --resume`);
-    }
-    if (!existsSync(join(dir, 'checkpoints', 'last.ckpt'))) throw new RunError(`cannot resume ${dir}: it has no checkpoints/last.ckpt`);
-    const saved = readRunJson<TrainConfig>(dir, 'config.json');
-    if (saved.model !== resolve(model)) term.err(`seqc: note: ${dir} was trained from ${saved.model}; resuming with ${model}`);
-    cfg = { ...saved, model: resolve(model), ...(o.steps !== undefined ? { steps: num('steps', o.steps, 0, { int: true, min: 1 }), epochs: null } : {}),
-      ...(o.epochs !== undefined ? { epochs: num('epochs', o.epochs, 0, { int: true, min: 1 }), steps: null } : {}),
-      ...(o.timeLimit !== undefined ? { timeLimit: num('time-limit', o.timeLimit, 0, { min: 1 }) } : {}),
-      ...(o.device !== undefined ? { device: configFrom(model, { device: o.device }).device } : {}),
-      ...(o.threads !== undefined ? { threads: num('threads', o.threads, 1, { int: true, min: 1 }) } : {}) };
-  } else {
-    cfg = configFrom(model, o);
-    dir = o.out ?? freshRunDir(modelName(model));
-    if (existsSync(join(dir, 'checkpoints', 'last.ckpt'))) throw new UsageError(`${dir} already holds a run; use --resume ${dir} to continue it, or another --out`);
-  }
-  const signal = { stop: false };
-  const onInt = (): void => {
-    if (signal.stop) process.exit(130);
-    signal.stop = true;
-    term.err('\nseqc: interrupted: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)');
-  };
-  process.on('SIGINT', onInt);
+  if (!resume && model === undefined) throw new UsageError('train needs a model file (or --resume RUN to continue a run)');
+  const dir = resume ? o.resume! : o.out ?? freshRunDir(modelName(model!));
+  const cfg = resume ? resumeConfig(dir, model, o, term) : configFrom(model!, o);
+  const shown = model ?? join(dir, 'model.seq');
+  const signal: { stop: boolean; by?: StopSignal } = { stop: false };
+  const handlers = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((name) => {
+    const h = (): void => {
+      if (signal.stop) process.exit(STOP_SIGNALS[name]);
+      signal.stop = true;
+      signal.by = name;
+      term.err(`\nseqc: ${name === 'SIGINT' ? 'interrupted' : `received ${name}`}: finishing the current step and writing a checkpoint (${name === 'SIGINT' ? 'Ctrl-C' : name} again to quit at once)`);
+    };
+    process.on(name, h);
+    return [name, h] as const;
+  });
+  const say = o.json ? (l: string) => term.err(l) : (l: string) => term.out(l);
+  let s: TrainSummary;
   try {
-    term.out(`training ${model} into ${dir}/ (${cfg.steps !== null ? `${cfg.steps} steps` : `${cfg.epochs} epochs`}, batch ${cfg.batch}, lr ${cfg.lr}${(cfg.iwae ?? 1) > 1 ? `, IWAE bound with K = ${cfg.iwae}` : ''}, seed ${cfg.seed}, ${cfg.device})`);
-    const s = await train(cfg, dir, resume, { info: (l) => term.out(l), warn: (l) => term.err(`seqc: ${l}`), stream: process.stderr }, signal);
-    const fmt = (x: number | null): string => (x === null ? '-' : x.toFixed(3));
-    term.out([
-      '',
-      `done: ${s.steps} steps in ${s.seconds.toFixed(1)} s (${s.stoppedBy === 'steps' || s.stoppedBy === 'epochs' ? 'finished' : `stopped: ${s.stoppedBy}`})`,
-      `  train ELBO per step: ${fmt(s.firstElbo)} at the first step${resume ? ' of this session' : ''} -> ${fmt(s.lastElbo)} at the last (nats per time step)`,
-      `  best validation ELBO per step: ${fmt(s.bestValid)}`,
-      `  run: ${dir}/ (checkpoints/best.ckpt, checkpoints/last.ckpt, metrics.jsonl, curves.svg)`,
-      `next: npx seqc sample ${model} --checkpoint ${dir} -o ${join(dir, 'samples')}`,
-      `      npx seqc eval ${model} --checkpoint ${dir} --iwae 100`,
-    ].join('\n'));
-    if (s.stoppedBy === 'nan') return Exit.runtime;
-    return s.stoppedBy === 'interrupt' ? 130 : Exit.ok;
+    s = await train(cfg, dir, resume, {
+      info: say, warn: (l) => term.err(`seqc: ${l}`), stream: term.progress ?? process.stderr,
+      ready: () => say(`training ${shown} into ${dir}/ (${cfg.steps !== null ? `${cfg.steps} steps` : `${cfg.epochs} epochs`}, batch ${cfg.batch}, lr ${cfg.lr}${(cfg.iwae ?? 1) > 1 ? `, IWAE bound with K = ${cfg.iwae}` : ''}, seed ${cfg.seed}, ${cfg.device})`),
+    }, signal);
+  } catch (e) {
+    // The boundary names the fault; say how to go on when the run already has a checkpoint.
+    const last = join(dir, 'checkpoints', 'last.ckpt');
+    throw existsSync(last) && existsSync(join(dir, 'config.json')) ? withHint(e, `the run's checkpoint ${last} is intact: \`${shellCommand(['npx', 'seqc', 'train', '--resume', dir])}\` continues it`) : e;
   } finally {
-    process.off('SIGINT', onInt);
+    for (const [name, h] of handlers) process.off(name, h);
   }
+  const code = s.stoppedBy === 'diverged' ? Exit.runtime : s.stoppedBy === 'interrupt' ? STOP_SIGNALS[signal.by ?? 'SIGINT'] : Exit.ok;
+  const q = (...a: string[]): string => shellCommand(['npx', 'seqc', ...a]);
+  const ckpts = ['best', 'last'].filter((w) => existsSync(join(dir, 'checkpoints', `${w}.ckpt`)));
+  const next = s.stoppedBy === 'interrupt' ? [q('train', '--resume', dir)]
+    : s.stoppedBy === 'diverged' ? (s.lastCheckpoint ? [q('eval', '--checkpoint', dir, '--which', 'last')] : [])
+      : [q('sample', '--checkpoint', dir, '-o', join(dir, 'samples')), q('eval', '--checkpoint', dir, '--iwae', '100')];
+  if (o.json) {
+    term.out(JSON.stringify({
+      run: dir, steps: s.steps, seconds: s.seconds, stopped_by: s.stoppedBy, exit_code: code,
+      first_elbo_per_step: s.firstElbo, last_elbo_per_step: s.lastElbo, best_valid_elbo_per_step: s.bestValid,
+      checkpoints: Object.fromEntries(['best', 'last'].map((w) => [w, ckpts.includes(w) ? join(dir, 'checkpoints', `${w}.ckpt`) : null])),
+      next,
+    }));
+    return code;
+  }
+  const fmt = (x: number | null): string => (x === null ? '-' : x.toFixed(3));
+  const how = s.stoppedBy === 'steps' || s.stoppedBy === 'epochs' ? 'finished' : `stopped: ${s.stoppedBy === 'interrupt' ? `interrupted by ${signal.by ?? 'SIGINT'}` : s.stoppedBy}`;
+  term.out([
+    '',
+    `done: ${s.steps} steps in ${s.seconds.toFixed(1)} s (${how})`,
+    `  train ELBO per step: ${fmt(s.firstElbo)} at the first step${resume ? ' of this session' : ''} -> ${fmt(s.lastElbo)} at the last (nats per time step)`,
+    `  best validation ELBO per step: ${fmt(s.bestValid)}`,
+    `  run: ${dir}/ (${[...ckpts.map((w) => `checkpoints/${w}.ckpt`), 'metrics.jsonl', 'curves.svg'].join(', ')})`,
+    ...(next.length ? [`next: ${next.join('\n      ')}`] : []),
+  ].join('\n'));
+  return code;
 }
 
 function modelName(path: string): string {

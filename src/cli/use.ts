@@ -1,17 +1,18 @@
-/** @file `seqc eval`, `seqc sample` and `seqc export`: use a trained run. */
-import { createSession, type Device } from '../runtime/session.js';
-import { evaluateSplit } from '../runtime/evaluate.js';
+/** @file `seqc eval`, `seqc sample` and `seqc export`: use a trained run (its own model.seq unless a model file is given). */
+import { evaluateSplit, type EvalResult } from '../runtime/evaluate.js';
 import { exportModels } from '../runtime/export.js';
 import { loadDataset, normalize, readSequences } from '../runtime/data/index.js';
+import { openGraph } from '../runtime/graphs.js';
+import type { Device } from '../runtime/session.js';
 import { drawSamples, writeSamples } from '../runtime/sample.js';
-import { loadTrained } from '../runtime/trained.js';
+import { loadTrained, type Trained } from '../runtime/trained.js';
 import { onnxBytes } from '../compiler/pipeline.js';
-import { RunError } from '../runtime/run.js';
+import { dataPathOf, RunError } from '../runtime/run.js';
 import { Exit, UsageError, type Terminal } from './io.js';
 
 /** Options shared by the commands that use a trained run. */
 export interface UseOptions {
-  checkpoint?: string; set?: string[]; data?: string; split?: string; iwae?: string; json?: boolean; batch?: string;
+  checkpoint?: string; set?: string[]; data?: string; split?: string; iwae?: string; json?: boolean; perSequence?: boolean; batch?: string;
   num?: string; steps?: string; prefix?: string; seed?: string; out?: string; device?: string; threads?: string; which?: string;
 }
 
@@ -22,7 +23,7 @@ export function need(v: string | undefined, flag: string): string {
 
 export function int(v: string | undefined, flag: string, def: number, min = 1): number {
   if (v === undefined) return def;
-  const x = Number(v);
+  const x = v.trim() === '' ? NaN : Number(v);
   if (!Number.isInteger(x) || x < min) throw new UsageError(`${flag} expects an integer ≥ ${min}, got '${v}'`);
   return x;
 }
@@ -33,64 +34,93 @@ export function device(o: UseOptions): { device: Device; threads: number } {
   return { device: d, threads: int(o.threads, '--threads', 1) };
 }
 
-export function which(o: UseOptions): 'best' | 'last' | 'auto' {
-  const w = o.which ?? 'auto';
-  if (w !== 'best' && w !== 'last' && w !== 'auto') throw new UsageError(`--which must be best or last, not '${w}'`);
-  return w;
+/** Loads the run named by --checkpoint with the checkpoint --which asks for (best by default); notes a fallback. */
+export function trained(model: string | undefined, o: UseOptions, term: Terminal): Trained {
+  const w = o.which ?? 'best';
+  if (w !== 'best' && w !== 'last') throw new UsageError(`--which must be best or last, not '${w}'`);
+  const t = loadTrained(model ?? null, need(o.checkpoint, '--checkpoint'), o.set ?? [], w);
+  if (t.choice.note) term.err(`seqc: note: ${t.choice.note}`);
+  return t;
+}
+
+/** `best.ckpt (best, step 300)`: which checkpoint a command used. */
+export function describeCheckpoint(t: Trained): string {
+  return `${t.checkpointFile} (${t.choice.which === 'file' ? '' : `${t.choice.which}, `}step ${t.checkpoint.step})`;
 }
 
 /** `seqc eval`: ELBO and IWAE-K log-likelihood of a split, per sequence and per step. */
-export async function runEval(model: string, o: UseOptions, term: Terminal): Promise<number> {
-  const t = loadTrained(model, need(o.checkpoint, '--checkpoint'), o.set ?? [], which(o));
+export async function runEval(model: string | undefined, o: UseOptions, term: Terminal): Promise<number> {
+  const t = trained(model, o, term);
   const split = o.split ?? 'test';
   if (!['train', 'valid', 'test'].includes(split)) throw new UsageError(`--split must be train, valid or test, not '${split}'`);
+  if (o.perSequence && !o.json) throw new UsageError('--per-sequence adds the per-sequence values to --json output; give --json too');
   const K = int(o.iwae, '--iwae', 1);
-  const dataPath = o.data ?? t.config?.data;
+  const dataPath = o.data ?? (t.config ? dataPathOf(t.config) : undefined);
   if (!dataPath) throw new UsageError('--data is required (the checkpoint is not inside a run directory that records its data)');
   const ds = loadDataset(dataPath, t.spec);
-  const seqs = ds[split as 'test'].map((s) => normalize(s, t.stats));
-  const session = await createSession(onnxBytes(t.compiled.evaluate), device(o));
+  const raw = ds[split as 'test'];
+  const seqs = raw.map((s) => normalize(s, t.stats));
+  const session = await openGraph('evaluate', onnxBytes(t.compiled.evaluate), device(o));
   const batch = int(o.batch, '--batch', Math.max(1, Math.floor(256 / K)));
   const r = await evaluateSplit(t.compiled, session, seqs, t.spec, t.stats, { batch, k: K, seed: int(o.seed, '--seed', 1, 0), store: t.store });
+  refuseNonFinite(r, raw.map((s) => s.id), split, t);
   const nSteps = r.lengths.reduce((a, b) => a + b, 0);
   const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
   if (o.json) {
-    term.out(JSON.stringify({ split, n_sequences: seqs.length, n_steps: nSteps, k: K, elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep, iwae_per_seq: mean(r.iwaePerSeq), iwae_per_step: r.iwaePerStep }));
+    term.out(JSON.stringify({
+      split, n_sequences: seqs.length, n_steps: nSteps, k: K, elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep,
+      iwae_per_seq: mean(r.iwaePerSeq), iwae_per_step: r.iwaePerStep, checkpoint: t.checkpointFile, checkpoint_kind: t.choice.which, step: t.checkpoint.step,
+      ...(o.perSequence ? { sequences: r.lengths.map((len, i) => ({ index: i, id: raw[i]!.id, length: len, elbo: r.elboPerSeq[i], iwae: r.iwaePerSeq[i] })) } : {}),
+    }));
     return Exit.ok;
   }
-  const f = (x: number): string => x.toFixed(3).padStart(12);
   term.out([
-    `model ${t.compiled.manifest.model}, checkpoint ${t.checkpointFile} (step ${t.checkpoint.step}), split '${split}' of ${dataPath}: ${seqs.length} sequences, ${nSteps} steps`,
-    `                                                     per sequence      per step   (nats, data units)`,
-    `  ELBO (lower bound; mean of ${String(K).padEnd(4)} one-sample estimates)  ${f(mean(r.elboPerSeq))}  ${f(r.elboPerStep)}`,
-    `  log-likelihood, importance-sampled, K = ${String(K).padEnd(5)}       ${f(mean(r.iwaePerSeq))}  ${f(r.iwaePerStep)}`,
-    `  (the IWAE-K estimate is a lower bound on log p(x) in expectation that tightens as K grows; K = 1 is a one-sample ELBO)`,
+    `model ${t.compiled.manifest.model}, checkpoint ${describeCheckpoint(t)}, split '${split}' of ${dataPath}: ${seqs.length} sequences, ${nSteps} steps`,
+    ...table([
+      ['', 'per sequence', 'per step'],
+      [`ELBO (lower bound; mean of ${K} one-sample estimate${K === 1 ? '' : 's'})`, mean(r.elboPerSeq).toFixed(3), r.elboPerStep.toFixed(3)],
+      [`log-likelihood, importance-sampled, K = ${K}`, mean(r.iwaePerSeq).toFixed(3), r.iwaePerStep.toFixed(3)],
+    ]).map((l) => `  ${l}`),
+    '  (nats, in the units of the data; the IWAE-K estimate is a lower bound on log p(x) in expectation that tightens as K grows; K = 1 is a one-sample ELBO)',
   ].join('\n'));
   return Exit.ok;
 }
 
+/** Rows with the first column left-aligned and the others right-aligned, each as wide as its widest cell. */
+export function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ').trimEnd());
+}
+
+/** A diverged checkpoint gives NaN or infinite densities: an error naming the first such sequence, never a table of NaNs. */
+function refuseNonFinite(r: EvalResult, ids: readonly string[], split: string, t: Trained): void {
+  const i = r.lengths.findIndex((_, k) => !Number.isFinite(r.elboPerSeq[k]!) || !Number.isFinite(r.iwaePerSeq[k]!));
+  if (i < 0) return;
+  throw new RunError(`the evaluation is not finite: split '${split}', sequence ${i} (id ${JSON.stringify(ids[i])}) has ELBO ${r.elboPerSeq[i]} and IWAE ${r.iwaePerSeq[i]} ` +
+    `with ${describeCheckpoint(t)}; the checkpoint's weights do not give this data a finite density (a diverged run, or data far outside the training data's range)`,
+    'evaluate another checkpoint (--which best or --which last), or train again with a lower --lr');
+}
+
 /** `seqc sample`: draw from the prior or continue prefixes; write arrays and pictures. */
-export async function runSample(model: string, o: UseOptions, term: Terminal): Promise<number> {
-  const t = loadTrained(model, need(o.checkpoint, '--checkpoint'), o.set ?? [], which(o));
+export async function runSample(model: string | undefined, o: UseOptions, term: Terminal): Promise<number> {
+  const t = trained(model, o, term);
   const out = need(o.out, '-o/--out');
   if (o.prefix && o.num !== undefined) throw new UsageError('--num cannot be used with --prefix: one sample continues each prefix sequence');
   const prefix = o.prefix ? readSequences(o.prefix, t.spec).sequences.map((s) => normalize(s, t.stats)) : undefined;
   const longest = prefix ? Math.max(...prefix.map((s) => s.length)) : 0;
   const steps = int(o.steps, '--steps', prefix ? longest * 2 : 40);
   if (prefix && steps < longest) throw new UsageError(`--steps ${steps} is shorter than the longest prefix (${longest} steps)`);
-  const session = await createSession(onnxBytes(t.compiled.sample), device(o));
+  const session = await openGraph('sample', onnxBytes(t.compiled.sample), device(o));
   const s = await drawSamples(t, session, { num: int(o.num, '--num', 4), steps, seed: int(o.seed, '--seed', 1, 0), ...(prefix ? { prefix } : {}) });
   const files = writeSamples(t, s, out, t.config?.sampleRate ?? null);
-  term.out(`sampled ${s.num} sequence${s.num === 1 ? '' : 's'} of ${s.steps} steps from ${t.checkpointFile}${prefix ? ' continuing the given prefixes' : ''}:\n  ${files.join('\n  ')}`);
+  term.out(`sampled ${s.num} sequence${s.num === 1 ? '' : 's'} of ${s.steps} steps from ${describeCheckpoint(t)}${prefix ? ' continuing the given prefixes' : ''}:\n  ${files.join('\n  ')}`);
   return Exit.ok;
 }
 
 /** `seqc export`: standalone ONNX models with the trained weights. */
-export async function runExport(model: string, o: UseOptions, term: Terminal): Promise<number> {
-  const t = loadTrained(model, need(o.checkpoint, '--checkpoint'), o.set ?? [], which(o));
+export async function runExport(model: string | undefined, o: UseOptions, term: Terminal): Promise<number> {
+  const t = trained(model, o, term);
   const files = exportModels(t, need(o.out, '-o/--out'));
-  term.out(`exported ${t.compiled.manifest.model} (step ${t.checkpoint.step}) with its weights baked in:\n  ${files.join('\n  ')}`);
+  term.out(`exported ${t.compiled.manifest.model} from ${describeCheckpoint(t)} with its weights baked in:\n  ${files.join('\n  ')}`);
   return Exit.ok;
 }
-
-export { RunError };

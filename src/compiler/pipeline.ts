@@ -4,6 +4,7 @@
  * the manifest that tells the runtime how to feed them.
  */
 import { createHash } from 'node:crypto';
+import { modelHash } from './canonical.js';
 import type { CheckedModel } from './checked.js';
 import type { Override } from './check/dims.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -80,6 +81,8 @@ export interface Manifest {
   readonly format: 'seqppl-manifest/1';
   readonly model: string;
   readonly sourceHash: string;
+  /** SHA-256 of the canonical form (formatted AST without comments, resolved hyperparameters): what a run is tied to. */
+  readonly modelHash: string;
   readonly dtype: DType;
   readonly opset: number;
   /** The training bound and its particles per sequence. */
@@ -118,6 +121,7 @@ export function optimize(g: Graph): Graph {
 export function compile(path: string, text: string, opts: CompileOptions = {}): { source: SourceFile; diagnostics: readonly Diagnostic[]; compiled: Compiled | null } {
   const fe = checkSource(path, text, opts.overrides ?? []);
   if (hasErrors(fe.diagnostics) || !fe.model) return { source: fe.source, diagnostics: fe.diagnostics, compiled: null };
+  const canonical = modelHash(fe.program!, text, fe.model.hyper);
   const m = fe.needsDefaultGuide ? withDefaultGuide(fe.model) : fe.model;
   const [dtype, opset, optimizer] = [opts.dtype ?? 'float32', opts.opset ?? 17, opts.optimizer ?? 'adam'];
   const { bound, particles } = trainingBound(opts);
@@ -148,18 +152,19 @@ export function compile(path: string, text: string, opts: CompileOptions = {}): 
     evaluateFivo: art(optimize(evaluateFivo.graph), evaluateFivo.inputs, 'evaluate_fivo'),
     sample: art(optimize(sample.graph), sample.inputs, 'sample'),
   };
-  const manifest = makeManifest(compiled, text, { dtype, opset, bound, particles, threshold, optimizer, step, exact });
+  const manifest = makeManifest(compiled, text, { dtype, opset, bound, particles, threshold, optimizer, step, exact, canonical });
   return { source: fe.source, diagnostics: fe.diagnostics, compiled: { ...compiled, manifest } };
 }
 
 /** The manifest of compiled artifacts. */
-function makeManifest(c: Omit<Compiled, 'manifest'>, text: string, o: { dtype: DType; opset: number; bound: Bound; particles: number; threshold: number; optimizer: OptimizerKind; step: TrainStep; exact: boolean }): Manifest {
+function makeManifest(c: Omit<Compiled, 'manifest'>, text: string, o: { dtype: DType; opset: number; bound: Bound; particles: number; threshold: number; optimizer: OptimizerKind; step: TrainStep; exact: boolean; canonical: string }): Manifest {
   const m = c.model;
   const graph = (a: Artifact, file: string) => ({ file, inputs: a.inputs, outputs: a.ir.outputs.map((x) => x.name) });
   return {
     format: 'seqppl-manifest/1',
     model: m.name,
     sourceHash: createHash('sha256').update(text).digest('hex'),
+    modelHash: o.canonical,
     dtype: o.dtype, opset: o.opset, bound: o.bound, particles: o.particles, iwaeK: o.bound === 'iwae' ? o.particles : 1, resampleThreshold: o.threshold, exact: o.exact,
     hyperparameters: Object.fromEntries(m.hyper),
     variables: [...m.vars.values()].map((v) => ({ name: v.name, role: v.role, elem: v.elem, width: v.width })),

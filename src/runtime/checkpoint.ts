@@ -1,15 +1,18 @@
 /**
- * @file Training checkpoints: one binary file with a JSON header, little-endian tensor blobs and
- * a trailing SHA-256, written atomically (temp file in the same directory, fsync, rename) and
- * verified on load, including that the model source is the one the run started from.
+ * @file Training checkpoints as safetensors files: parameters and optimizer state as F32/F64
+ * tensors under their manifest names, and our metadata (step, RNG streams, normalization, the
+ * model's hashes, a SHA-256 of the whole file) in `__metadata__`. Written atomically (temp file,
+ * fsync, rename) and verified on load; seqppl 0.1's own format is still read (checkpoint-v1.ts).
+ * docs/runs.md documents the layout and reads one with numpy.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
 import type { Manifest } from '../compiler/pipeline.js';
-import { allocate, sizeOf, type FloatDType, type HostTensor } from './params.js';
+import { decodeV1, V1_MAGIC } from './checkpoint-v1.js';
+import { sizeOf, type FloatDType, type HostTensor } from './params.js';
 import type { RngState } from './rng.js';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, type StoredTensor } from './safetensors.js';
+import { writeFileAtomic, type AtomicIo } from './safefs.js';
 
 /** Everything `--resume` needs to continue a run bit for bit. */
 export interface Checkpoint {
@@ -25,10 +28,13 @@ export interface Checkpoint {
   readonly state: ReadonlyMap<string, HostTensor>;
   /** Data normalization statistics computed on the training split (opaque JSON). */
   readonly normalization: unknown;
-  /** SHA-256 of the model source (`Manifest.sourceHash`) and of the manifest (`manifestHash`). */
+  /** SHA-256 of the model file's bytes (`Manifest.sourceHash`), for information. */
   readonly sourceHash: string;
+  /** SHA-256 of the model's canonical form (`Manifest.modelHash`); absent in seqppl 0.1 checkpoints. */
+  readonly modelHash?: string;
+  /** `manifestHash` of the compiled manifest (compile options, parameter layout). */
   readonly manifestHash: string;
-  /** A metrics summary (opaque JSON: best validation ELBO, last loss, …). */
+  /** A metrics summary (opaque JSON: best validation ELBO, …). */
   readonly metrics: unknown;
 }
 
@@ -37,148 +43,139 @@ export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
 
-const MAGIC = Buffer.from('SEQPPLCK', 'latin1');
-const VERSION = 1;
-const PREFIX = 16; // magic, u32 version, u32 header length
-const DIGEST = 32; // trailing SHA-256 of everything before it
-
-/** One tensor's entry in the header; `offset` is relative to the payload start. */
-interface TensorEntry { name: string; group: 'param' | 'state'; shape: number[]; offset: number; bytes: number }
-
-/** The JSON header: the checkpoint without its tensors, plus where the tensors are. */
-interface Header extends Omit<Checkpoint, 'params' | 'state'> {
-  format: 'seqppl-checkpoint/1';
-  tensors: TensorEntry[];
-  payloadBytes: number;
-}
+/** The `format` metadata value of the files written here. */
+export const CHECKPOINT_FORMAT = 'seqppl-checkpoint/2';
 
 /** The file system calls `saveCheckpoint` uses; tests substitute failing ones. */
-export type CheckpointIo = Pick<typeof fs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync'>;
+export type CheckpointIo = AtomicIo;
 
-/** SHA-256 of the manifest's canonical JSON (keys sorted), stable across JSON round trips. */
+const ZERO_DIGEST = '0'.repeat(64);
+
+/** SHA-256 of the manifest's canonical JSON (keys sorted) without the raw source hash, so comments do not change it. */
 export function manifestHash(manifest: Manifest): string {
-  return createHash('sha256').update(canonicalJson(manifest)).digest('hex');
+  const { sourceHash: _s, ...rest } = manifest;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
 /**
- * Writes `ckpt` to `path` atomically: the bytes go to a temp file in the same directory, which
- * is fsynced and then renamed over `path` (and the directory fsynced). A failure or crash at any
- * point leaves the previous file at `path` untouched; on a thrown error the temp file is removed.
+ * Writes `ckpt` to `path` atomically: a crash or failure at any point leaves the previous file
+ * at `path` untouched; the metadata's `sha256` covers every byte of the file (computed with the
+ * digest itself zeroed).
  */
 export function saveCheckpoint(path: string, ckpt: Checkpoint, io: CheckpointIo = fs): void {
-  const tensors: TensorEntry[] = [];
-  const blobs: Buffer[] = [];
-  let payloadBytes = 0;
-  for (const [group, map] of [['param', ckpt.params], ['state', ckpt.state]] as const) {
+  const tensors = new Map<string, StoredTensor>();
+  for (const map of [ckpt.params, ckpt.state]) {
     for (const [name, t] of map) {
       checkTensor(name, t, ckpt.dtype);
-      const bytes = littleEndianBytes(t.data);
-      tensors.push({ name, group, shape: [...t.shape], offset: payloadBytes, bytes: bytes.length });
-      blobs.push(bytes);
-      payloadBytes += align8(bytes.length);
+      if (tensors.has(name)) throw new Error(`checkpoint: tensor ${name} is both a parameter and optimizer state`);
+      tensors.set(name, { dtype: ckpt.dtype, shape: t.shape, data: t.data as Float32Array | Float64Array });
     }
   }
-  const { params: _p, state: _s, ...meta } = ckpt;
-  const header: Header = { format: 'seqppl-checkpoint/1', ...meta, tensors, payloadBytes };
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const headerBytes = align8(PREFIX + json.length) - PREFIX; // pad with spaces so the payload is 8-aligned
-  const prefix = Buffer.alloc(PREFIX + headerBytes, 0x20);
-  MAGIC.copy(prefix, 0);
-  prefix.writeUInt32LE(VERSION, 8);
-  prefix.writeUInt32LE(headerBytes, 12);
-  json.copy(prefix, PREFIX);
-
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const hash = createHash('sha256');
-  const fd = io.openSync(tmp, 'wx', 0o644);
-  let closed = false;
-  try {
-    const write = (b: Buffer): void => {
-      hash.update(b);
-      for (let done = 0; done < b.length;) done += io.writeSync(fd, b, done, b.length - done);
-    };
-    write(prefix);
-    for (const b of blobs) {
-      write(b);
-      if (align8(b.length) > b.length) write(Buffer.alloc(align8(b.length) - b.length));
-    }
-    const digest = hash.digest();
-    for (let done = 0; done < DIGEST;) done += io.writeSync(fd, digest, done, DIGEST - done);
-    io.fsyncSync(fd);
-    io.closeSync(fd);
-    closed = true;
-    io.renameSync(tmp, path);
-  } catch (e) {
-    if (!closed) try { io.closeSync(fd); } catch { /* already failing */ }
-    try { io.unlinkSync(tmp); } catch { /* best effort */ }
-    throw e;
-  }
-  fsyncDirectory(dirname(path));
+  const metadata: Record<string, string> = {
+    format: CHECKPOINT_FORMAT, dtype: ckpt.dtype, step: String(ckpt.step), epoch: String(ckpt.epoch), position: String(ckpt.position),
+    rng: JSON.stringify(ckpt.rng), normalization: JSON.stringify(ckpt.normalization ?? null), metrics: JSON.stringify(ckpt.metrics ?? null),
+    source_hash: ckpt.sourceHash, model_hash: ckpt.modelHash ?? '', manifest_hash: ckpt.manifestHash,
+    optimizer_state: JSON.stringify([...ckpt.state.keys()]), sha256: ZERO_DIGEST,
+  };
+  const chunks = encodeSafetensors(tensors, metadata);
+  const digest = sha256(chunks);
+  const head = chunks[0]!;
+  const at = head.indexOf(`"sha256":"${ZERO_DIGEST}"`);
+  head.write(digest, at + '"sha256":"'.length, 'latin1');
+  writeFileAtomic(path, chunks, io);
 }
 
 /** What `loadCheckpoint` must verify besides the file's own integrity. */
 export interface LoadExpectations {
-  /** The current model source hash; a different one is an error naming both. */
+  /** The model's canonical hash now; a different one is an error naming both. */
+  readonly modelHash?: string;
+  /** The model file's raw hash now: checked only for seqppl 0.1 checkpoints, which have no canonical hash. */
   readonly sourceHash?: string;
-  /** The current manifest hash (same source, different compile options). */
+  /** The current manifest hash (same model, different compile options). */
   readonly manifestHash?: string;
   /** The model file, for messages. */
   readonly modelPath?: string;
 }
 
-/** Reads and verifies a checkpoint: magic, version, checksum, tensor layout, and the expected hashes. */
+/** Reads and verifies a checkpoint: container, checksum, tensors, and the expected hashes. */
 export function loadCheckpoint(path: string, expect: LoadExpectations = {}): Checkpoint {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(path);
   } catch (e) {
-    throw new CheckpointError(`cannot read checkpoint ${path}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CheckpointError(`cannot read checkpoint ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
   }
   const corrupt = (why: string): CheckpointError => new CheckpointError(`checkpoint ${path} is truncated or corrupted: ${why}`);
-  if (buf.length < PREFIX + DIGEST) throw corrupt(`${buf.length} bytes is shorter than the smallest checkpoint`);
-  if (!buf.subarray(0, 8).equals(MAGIC)) throw new CheckpointError(`${path} is not a seqppl checkpoint (bad magic)`);
-  const version = buf.readUInt32LE(8);
-  if (version !== VERSION) throw new CheckpointError(`checkpoint ${path} has format version ${version}; this seqppl reads version ${VERSION}`);
-  const stored = buf.subarray(buf.length - DIGEST).toString('hex');
-  const actual = createHash('sha256').update(buf.subarray(0, buf.length - DIGEST)).digest('hex');
-  if (stored !== actual) throw corrupt(`checksum mismatch (stored ${stored.slice(0, 16)}…, computed ${actual.slice(0, 16)}…)`);
-  const headerBytes = buf.readUInt32LE(12);
-  const payloadStart = PREFIX + headerBytes;
-  if (payloadStart > buf.length - DIGEST) throw corrupt(`header length ${headerBytes} runs past the end of the file`);
-  let header: Header;
+  if (buf.length >= 8 && buf.subarray(0, 8).equals(V1_MAGIC)) {
+    const v1 = decodeV1(buf, corrupt);
+    checkHashes(path, v1, expect, false);
+    return v1;
+  }
+  let file: ReturnType<typeof decodeSafetensors>;
   try {
-    header = JSON.parse(buf.subarray(PREFIX, payloadStart).toString('utf8')) as Header;
+    file = decodeSafetensors(buf);
   } catch (e) {
-    throw corrupt(`header is not JSON (${(e as Error).message})`);
+    if (e instanceof SafetensorsError) throw buf.length >= 9 && buf[8] !== 0x7b ? new CheckpointError(`${path} is not a seqppl checkpoint (neither safetensors nor seqppl 0.1's format)`) : corrupt(e.message);
+    throw e;
   }
-  if (header.format !== 'seqppl-checkpoint/1') throw corrupt(`header format ${JSON.stringify(header.format)}`);
-  if (payloadStart + header.payloadBytes !== buf.length - DIGEST) throw corrupt(`payload is ${buf.length - DIGEST - payloadStart} bytes, header says ${header.payloadBytes}`);
-  checkHashes(path, header, expect);
-
+  const m = file.metadata;
+  if (m['format'] !== CHECKPOINT_FORMAT) throw new CheckpointError(`${path} is a safetensors file but not a seqppl checkpoint (metadata format ${JSON.stringify(m['format'] ?? null)}, expected ${CHECKPOINT_FORMAT})`);
+  const stored = m['sha256'] ?? '';
+  const zeroed = Buffer.from(buf);
+  const at = zeroed.indexOf(`"sha256":"${stored}"`, 8);
+  if (!/^[0-9a-f]{64}$/.test(stored) || at < 0) throw corrupt('the metadata has no sha256');
+  zeroed.write(ZERO_DIGEST, at + '"sha256":"'.length, 'latin1');
+  const actual = sha256([zeroed]);
+  if (actual !== stored) throw corrupt(`checksum mismatch (stored ${stored.slice(0, 16)}…, computed ${actual.slice(0, 16)}…)`);
+  const dtype = m['dtype'];
+  if (dtype !== 'float32' && dtype !== 'float64') throw corrupt(`metadata dtype ${JSON.stringify(dtype)}`);
+  const json = (key: string): unknown => {
+    try {
+      return JSON.parse(m[key] ?? 'null');
+    } catch {
+      throw corrupt(`metadata ${key} is not JSON`);
+    }
+  };
+  const int = (key: string): number => {
+    const n = Number(m[key]);
+    if (!Number.isInteger(n) || n < 0) throw corrupt(`metadata ${key} is ${JSON.stringify(m[key] ?? null)}, expected an integer ≥ 0`);
+    return n;
+  };
+  const stateNames = new Set(json('optimizer_state') as string[]);
   const params = new Map<string, HostTensor>(), state = new Map<string, HostTensor>();
-  const width = header.dtype === 'float32' ? 4 : 8;
-  for (const t of header.tensors) {
-    const n = sizeOf(t.shape);
-    if (t.bytes !== n * width || t.offset < 0 || t.offset + t.bytes > header.payloadBytes) throw corrupt(`tensor ${t.name} has a bad extent`);
-    const data = fromLittleEndian(header.dtype, buf.subarray(payloadStart + t.offset, payloadStart + t.offset + t.bytes), n);
-    (t.group === 'param' ? params : state).set(t.name, { shape: t.shape, data });
+  for (const [name, t] of file.tensors) {
+    if (t.dtype !== dtype) throw corrupt(`tensor ${name} is ${t.dtype}, the checkpoint is ${dtype}`);
+    (stateNames.has(name) ? state : params).set(name, { shape: t.shape, data: t.data });
   }
-  const { format: _f, tensors: _t, payloadBytes: _b, ...meta } = header;
-  return { ...meta, params, state };
+  const ck: Checkpoint = {
+    dtype, step: int('step'), epoch: int('epoch'), position: int('position'),
+    rng: json('rng') as Record<string, RngState>, params, state, normalization: json('normalization'),
+    sourceHash: m['source_hash'] ?? '', ...(m['model_hash'] ? { modelHash: m['model_hash'] } : {}),
+    manifestHash: m['manifest_hash'] ?? '', metrics: json('metrics'),
+  };
+  checkHashes(path, ck, expect, true);
+  return ck;
 }
 
-/** The model-identity check: `--resume` with an edited model is refused with both hashes named. */
-function checkHashes(path: string, h: Header, expect: LoadExpectations): void {
+/** The model-identity check: a checkpoint of another model, or of other compile options, is refused. */
+function checkHashes(path: string, ck: Pick<Checkpoint, 'sourceHash' | 'modelHash' | 'manifestHash'>, expect: LoadExpectations, current: boolean): void {
   const model = expect.modelPath ?? 'the model';
-  if (expect.sourceHash !== undefined && expect.sourceHash !== h.sourceHash) {
+  if (ck.modelHash !== undefined && expect.modelHash !== undefined) {
+    if (ck.modelHash !== expect.modelHash) {
+      throw new CheckpointError(
+        `checkpoint ${path} was written for another model: its canonical model hash is ${ck.modelHash.slice(0, 16)}…, ${model} has ${expect.modelHash.slice(0, 16)}…; ` +
+        'comments and formatting do not matter, but the model\'s statements or hyperparameters differ (restore the model the run was trained with, or train a new run)');
+    }
+  } else if (expect.sourceHash !== undefined && expect.sourceHash !== ck.sourceHash) {
     throw new CheckpointError(
-      `checkpoint ${path} was written for model source sha256 ${h.sourceHash}, but ${model} now has sha256 ${expect.sourceHash}: ` +
+      `checkpoint ${path} (seqppl 0.1) was written for model source sha256 ${ck.sourceHash}, but ${model} now has sha256 ${expect.sourceHash}: ` +
       'the model file changed since; a checkpoint only fits the model it was trained with (restore the model file, or train a new run)');
   }
-  if (expect.manifestHash !== undefined && expect.manifestHash !== h.manifestHash) {
+  if (current && expect.manifestHash !== undefined && expect.manifestHash !== ck.manifestHash) {
     throw new CheckpointError(
-      `checkpoint ${path} was written for manifest sha256 ${h.manifestHash}, but ${model} now compiles to manifest sha256 ${expect.manifestHash}: ` +
-      'the source is the same but the compile options (dtype, hyperparameter overrides, optimizer) differ; a checkpoint only fits the model and options it was trained with');
+      `checkpoint ${path} was written for manifest sha256 ${ck.manifestHash}, but ${model} now compiles to manifest sha256 ${expect.manifestHash}: ` +
+      'the model is the same but the compile options (dtype, hyperparameter overrides, optimizer) differ; a checkpoint only fits the model and options it was trained with');
   }
 }
 
@@ -188,37 +185,10 @@ function checkTensor(name: string, t: HostTensor, dtype: FloatDType): void {
   if (t.data.length !== sizeOf(t.shape)) throw new Error(`checkpoint: tensor ${name} has ${t.data.length} elements for shape [${t.shape.join(', ')}]`);
 }
 
-const LITTLE = endianness() === 'LE';
-
-/** The array's bytes in little-endian order (a view on little-endian hosts, a copy otherwise). */
-function littleEndianBytes(a: Float32Array | Float64Array): Buffer {
-  if (LITTLE) return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  const out = Buffer.alloc(a.byteLength);
-  a.forEach((x, i) => (a instanceof Float32Array ? out.writeFloatLE(x, 4 * i) : out.writeDoubleLE(x, 8 * i)));
-  return out;
-}
-
-/** A fresh array of `n` elements decoded from little-endian bytes. */
-function fromLittleEndian(dtype: FloatDType, bytes: Buffer, n: number): Float32Array | Float64Array {
-  const out = allocate(dtype, n);
-  if (LITTLE) new Uint8Array(out.buffer).set(bytes);
-  else for (let i = 0; i < n; i++) out[i] = dtype === 'float32' ? bytes.readFloatLE(4 * i) : bytes.readDoubleLE(8 * i);
-  return out;
-}
-
-function align8(n: number): number {
-  return Math.ceil(n / 8) * 8;
-}
-
-/** Makes the rename durable; not every platform can fsync a directory, which is fine. */
-function fsyncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch { /* unsupported here */ } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
+function sha256(chunks: readonly Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const c of chunks) h.update(c);
+  return h.digest('hex');
 }
 
 /** JSON with object keys sorted at every level. */

@@ -1,5 +1,6 @@
 /**
- * @file Training progress: a cli-progress bar (steps, steps/s, ETA, current ELBO) on a TTY, and
+ * @file Training progress: a cli-progress bar (steps, steps/s, ETA, current ELBO, latest validation
+ * ELBO) on a TTY, and
  * plain periodic log lines on anything else (files, CI logs, pipes). Writes only to the stream
  * it is given (the CLI's reporter), never to the process's own stdout.
  */
@@ -34,6 +35,7 @@ export class Progress {
   private lastLogged = -1;
   private step = 0;
   private elbo: number | null = null;
+  private valid: number | null = null;
 
   constructor(private readonly opts: ProgressOptions) {
     if (!(opts.total >= 0)) throw new Error(`progress: total must be ≥ 0, got ${opts.total}`);
@@ -53,20 +55,22 @@ export class Progress {
     if (!this.interactive) return;
     this.bar = new cliProgress.SingleBar({
       stream: this.opts.stream as unknown as NodeJS.WritableStream,
-      format: `${this.opts.label ?? 'train'} {bar} {value}/{total} | {rate} steps/s | ETA {eta_formatted} | ELBO {elbo}`,
+      // Our own ETA: cli-progress prints `0s` or `INF` before it has measured a rate.
+      format: `${this.opts.label ?? 'train'} {bar} {value}/{total} | {rate} steps/s | ETA {eta} | ELBO {elbo} | valid {valid}`,
       hideCursor: true,
       etaBuffer: 50,
       fps: 5,
     }, cliProgress.Presets.shades_classic);
-    this.bar.start(this.opts.total, step, { rate: '-', elbo: '-' });
+    this.bar.start(this.opts.total, step, { rate: '-', eta: '-', elbo: '-', valid: '-' });
   }
 
-  /** Records that `step` steps are done, with the current ELBO (per sequence or per step, as the caller reports it). */
-  update(step: number, metrics: { elbo?: number } = {}): void {
+  /** Records that `step` steps are done, with the current training ELBO and/or the latest validation ELBO. */
+  update(step: number, metrics: { elbo?: number; valid?: number } = {}): void {
     this.step = step;
     if (metrics.elbo !== undefined) this.elbo = metrics.elbo;
+    if (metrics.valid !== undefined) this.valid = metrics.valid;
     if (this.bar) {
-      this.bar.update(step, { rate: formatRate(this.rate()), elbo: formatElbo(this.elbo) });
+      this.bar.update(step, { rate: formatRate(this.rate()), eta: this.eta(), elbo: formatElbo(this.elbo), valid: formatElbo(this.valid) });
     } else if (step - this.lastLogged >= this.logEvery || (step >= this.opts.total && step > this.lastLogged)) {
       this.log();
     }
@@ -88,12 +92,17 @@ export class Progress {
     return seconds > 0 ? (this.step - this.startStep) / seconds : 0;
   }
 
+  /** The time left at the measured rate; `-` until a step has been measured. */
+  eta(): string {
+    const rate = this.rate();
+    return rate > 0 && this.step > this.startStep ? formatDuration((this.opts.total - this.step) / rate) : '-';
+  }
+
   private log(): void {
     const { total } = this.opts;
-    const rate = this.rate();
     const pct = total > 0 ? ` (${((100 * this.step) / total).toFixed(1)}%)` : '';
-    const eta = rate > 0 ? formatDuration((total - this.step) / rate) : '-';
-    this.opts.stream.write(`${this.opts.label ?? 'train'} step ${this.step}/${total}${pct} | ${formatRate(rate)} steps/s | ETA ${eta} | ELBO ${formatElbo(this.elbo)}\n`);
+    const valid = this.valid === null ? '' : ` | valid ${formatElbo(this.valid)}`;
+    this.opts.stream.write(`${this.opts.label ?? 'train'} step ${this.step}/${total}${pct} | ${formatRate(this.rate())} steps/s | ETA ${this.eta()} | ELBO ${formatElbo(this.elbo)}${valid}\n`);
     this.lastLogged = this.step;
   }
 }

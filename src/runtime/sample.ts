@@ -4,7 +4,7 @@
  * prior, not inferred by the guide — a simple approximation, documented); results denormalized back to data units and written as NPY/JSON plus the natural
  * picture or sound: piano rolls and handwriting strokes as SVG, waveforms as WAV and SVG.
  */
-import { mkdirSync } from 'node:fs';
+import { makeDirectory } from './safefs.js';
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { denormalize, encodeNpy, encodeWav16, makeBatch, type Sequence } from './data/index.js';
@@ -66,7 +66,7 @@ function frames(s: Samples, name: string, n: number): number[][] {
 
 /** Writes samples and pictures into `out`; returns the files written. */
 export function writeSamples(t: Trained, s: Samples, out: string, sampleRate: number | null): string[] {
-  mkdirSync(out, { recursive: true });
+  makeDirectory(out);
   const written: string[] = [];
   const put = (file: string, data: string | Uint8Array): void => {
     writeFileAtomic(join(out, file), data);

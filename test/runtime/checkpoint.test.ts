@@ -1,4 +1,4 @@
-/** @file Checkpoints: bit-exact round trip, clear errors for damaged files and changed models, atomic writes. */
+/** @file Checkpoints: safetensors with a bit-exact round trip, read by numpy; 0.1's format still read; clear errors for damaged files and other models; atomic writes. */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,6 +9,7 @@ import type { Manifest } from '../../src/compiler/pipeline.js';
 import { CheckpointError, loadCheckpoint, manifestHash, saveCheckpoint, type Checkpoint, type CheckpointIo } from '../../src/runtime/checkpoint.js';
 import { ParamStore, type ParamManifest } from '../../src/runtime/params.js';
 import { Rng } from '../../src/runtime/rng.js';
+import { removeStaleTemps } from '../../src/runtime/safefs.js';
 
 const SOURCE_HASH = 'a'.repeat(64);
 
@@ -77,26 +78,64 @@ describe('runtime/checkpoint', () => {
     saveCheckpoint(path, sample('float64'));
     const good = fs.readFileSync(path);
     fs.writeFileSync(path, good.subarray(0, good.length - 100));
-    expect(() => loadCheckpoint(path)).to.throw(CheckpointError, /ckpt\.bin is truncated or corrupted: checksum mismatch/);
+    expect(() => loadCheckpoint(path)).to.throw(CheckpointError, /ckpt\.bin is truncated or corrupted: the tensors cover \d+ bytes of data, the file holds \d+ \(truncated or extended\)/);
     fs.writeFileSync(path, good.subarray(0, 20));
-    expect(() => loadCheckpoint(path)).to.throw(CheckpointError, /truncated or corrupted: 20 bytes is shorter/);
+    expect(() => loadCheckpoint(path)).to.throw(CheckpointError, /truncated or corrupted: header length \d+ runs past the end of the 20-byte file/);
     const flipped = Buffer.from(good);
     flipped[good.length - 60]! ^= 0x01;
     fs.writeFileSync(path, flipped);
     expect(() => loadCheckpoint(path)).to.throw(CheckpointError, /checksum mismatch \(stored [0-9a-f]{16}…, computed [0-9a-f]{16}…\)/);
+    const meta = Buffer.from(good);
+    meta[meta.indexOf('"step":"17"') + 9] = '8'.charCodeAt(0); // the metadata is covered too
+    fs.writeFileSync(path, meta);
+    expect(() => loadCheckpoint(path)).to.throw(CheckpointError, /checksum mismatch/);
     fs.writeFileSync(path, '{"not": "a checkpoint"} and some more bytes to pass the size check');
-    expect(() => loadCheckpoint(path)).to.throw(CheckpointError, /is not a seqppl checkpoint \(bad magic\)/);
-    expect(() => loadCheckpoint(join(dir, 'missing.bin'))).to.throw(CheckpointError, /cannot read checkpoint .*missing\.bin/);
+    expect(() => loadCheckpoint(path)).to.throw(CheckpointError, /is not a seqppl checkpoint \(neither safetensors nor seqppl 0\.1's format\)/);
+    expect(() => loadCheckpoint(join(dir, 'missing.bin'))).to.throw(CheckpointError, /cannot read checkpoint .*missing\.bin: no such file/);
   });
 
-  it('checkpoint: a changed model source is refused, naming both hashes', () => {
+  it('checkpoint: the file is safetensors that numpy reads in a few lines (the snippet in docs/runs.md)', function () {
+    if (spawnSync('/usr/bin/python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status !== 0) {
+      if (process.env['CI']) throw new Error('python3-numpy is required in CI (.ci/run installs it)');
+      this.skip();
+    }
+    const path = join(dir, 'ckpt.safetensors');
+    const ck = sample('float64', 5);
+    saveCheckpoint(path, ck);
+    const doc = fs.readFileSync(resolve('docs/runs.md'), 'utf8');
+    const snippet = /```python\n(import json, struct[\s\S]*?)```/.exec(doc)?.[1];
+    expect(snippet, 'docs/runs.md has the numpy snippet').to.be.a('string');
+    const script = snippet!.replace('runs/vrnn/checkpoints/best.ckpt', path) +
+      '\nprint(json.dumps({"step": meta["step"], "rng": json.loads(meta["rng"]), "W": tensors["W"].tolist(), "shape": list(tensors["W"].shape), "s": float(tensors["s"])}))\n';
+    const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    const got = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(got.step).to.equal('5');
+    expect(got.shape).to.deep.equal([3, 5]);
+    expect(got.W).to.deep.equal(Array.from({ length: 3 }, (_, i) => Array.from(ck.params.get('W')!.data.subarray(5 * i, 5 * i + 5))));
+    expect(got.s).to.equal(ck.params.get('s')!.data[0]);
+    expect(got.rng).to.deep.equal(JSON.parse(JSON.stringify(ck.rng)));
+  });
+
+  it('checkpoint: seqppl 0.1 checkpoints (SEQPPLCK v1) still load, values and state intact', () => {
+    const v1 = loadCheckpoint(resolve('test/fixtures/checkpoint-v1.ckpt'), { sourceHash: 'a'.repeat(64) });
+    expect(v1.step).to.equal(42);
+    expect(v1.modelHash).to.equal(undefined);
+    const m: ParamManifest = { dtype: 'float32', parameters: manifest('float32').parameters.slice(0, 2), optimizer: { kind: 'adam', state: [{ name: 'adam.m.W', param: 'W' }], scalars: [], updates: [] } };
+    const rng = new Rng(3);
+    const want = ParamStore.initialize(m, rng);
+    expect(bytesOf(v1.params)).to.deep.equal(bytesOf(want.params));
+    expect(JSON.stringify(v1.rng['noise'])).to.equal(JSON.stringify(rng.getState()));
+    expect(() => loadCheckpoint(resolve('test/fixtures/checkpoint-v1.ckpt'), { sourceHash: 'c'.repeat(64), modelPath: 'm.seq' })).to.throw(CheckpointError, /\(seqppl 0\.1\) was written for model source sha256 a{64}, but m\.seq now has sha256 c{64}/);
+  });
+
+  it('checkpoint: another model (canonical hash) or other compile options are refused', () => {
     const path = join(dir, 'ckpt.bin');
-    saveCheckpoint(path, sample('float32'));
-    const now = 'c'.repeat(64);
-    expect(() => loadCheckpoint(path, { sourceHash: now, modelPath: 'vrnn.seq' })).to.throw(CheckpointError,
-      `checkpoint ${path} was written for model source sha256 ${SOURCE_HASH}, but vrnn.seq now has sha256 ${now}: ` +
-      'the model file changed since; a checkpoint only fits the model it was trained with (restore the model file, or train a new run)');
-    expect(() => loadCheckpoint(path, { sourceHash: SOURCE_HASH, manifestHash: now })).to.throw(CheckpointError, /compile options .* differ; a checkpoint only fits the model and options it was trained with/);
+    saveCheckpoint(path, { ...sample('float32'), modelHash: 'd'.repeat(64) });
+    expect(loadCheckpoint(path, { modelHash: 'd'.repeat(64), sourceHash: 'e'.repeat(64) }).step).to.equal(17); // the raw source may differ (comments)
+    expect(() => loadCheckpoint(path, { modelHash: 'c'.repeat(64), modelPath: 'vrnn.seq' })).to.throw(CheckpointError,
+      `checkpoint ${path} was written for another model: its canonical model hash is dddddddddddddddd…, vrnn.seq has cccccccccccccccc…`);
+    expect(() => loadCheckpoint(path, { modelHash: 'd'.repeat(64), manifestHash: 'c'.repeat(64) })).to.throw(CheckpointError, /compile options .* differ; a checkpoint only fits the model and options it was trained with/);
   });
 
   it('checkpoint: a write failing midway leaves the previous checkpoint intact and no temp file', () => {
@@ -139,12 +178,16 @@ describe('runtime/checkpoint', () => {
     expect(r.signal, r.stderr).to.equal('SIGKILL');
     expect(fs.readFileSync(path).equals(before)).to.equal(true);
     expect(loadCheckpoint(path).step).to.equal(1);
-    expect(fs.readdirSync(dir).filter((f) => f !== 'ckpt.bin')).to.have.length(1); // the orphaned temp file, never the final name
+    const left = fs.readdirSync(dir).filter((f) => f !== 'ckpt.bin');
+    expect(left).to.have.length(1); // the orphaned temp file, never the final name
+    expect(removeStaleTemps(dir)).to.deep.equal(left); // and the next session removes it
+    expect(fs.readdirSync(dir)).to.deep.equal(['ckpt.bin']);
   });
 
-  it('checkpoint: manifestHash ignores key order', () => {
-    const m = { format: 'seqppl-manifest/1', model: 'm', dtype: 'float32' } as unknown as Manifest;
-    const n = { dtype: 'float32', model: 'm', format: 'seqppl-manifest/1' } as unknown as Manifest;
+  it('checkpoint: manifestHash ignores key order and the raw source hash, not the rest', () => {
+    const m = { format: 'seqppl-manifest/1', model: 'm', dtype: 'float32', sourceHash: 'a' } as unknown as Manifest;
+    const n = { dtype: 'float32', model: 'm', format: 'seqppl-manifest/1', sourceHash: 'b' } as unknown as Manifest;
     expect(manifestHash(m)).to.equal(manifestHash(n)).and.to.match(/^[0-9a-f]{64}$/);
+    expect(manifestHash({ ...m, dtype: 'float64' })).to.not.equal(manifestHash(m));
   });
 });

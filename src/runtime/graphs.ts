@@ -1,0 +1,51 @@
+/**
+ * @file Sessions for the three graphs, with onnxruntime's failures located: an error while
+ * loading or running a graph becomes a `GraphError` naming the graph and saying whether memory
+ * ran out (the machine's limit, exit 5) or onnxruntime failed otherwise (a bug in seqc, exit 3).
+ */
+import type * as ort from 'onnxruntime-node';
+import { createSession, DeviceError, type SessionOptions } from './session.js';
+
+/** Which graph a session runs. */
+export type GraphName = 'train_step' | 'evaluate' | 'evaluate_fivo' | 'sample' | 'infer';
+
+/** onnxruntime failed loading or running `graph`; `memory` when an allocation failed. */
+export class GraphError extends Error {
+  override readonly name = 'GraphError';
+  constructor(readonly graph: GraphName, readonly during: 'load' | 'run', readonly memory: boolean, readonly detail: string) {
+    super(`onnxruntime failed ${during === 'load' ? 'loading' : 'running'} ${graph}.onnx: ${detail}`);
+  }
+}
+
+/** onnxruntime's and the C++ runtime's ways of saying an allocation failed. */
+const OUT_OF_MEMORY = /bad_alloc|Failed to allocate|out of memory|Cannot allocate memory|allocation fail|length_error/i;
+
+/** Whether an error message says an allocation failed. */
+export function isAllocationFailure(message: string): boolean {
+  return OUT_OF_MEMORY.test(message);
+}
+
+/** A session for `graph` whose `run` reports failures as `GraphError`s. */
+export async function openGraph(graph: GraphName, bytes: Uint8Array, opts: SessionOptions): Promise<ort.InferenceSession> {
+  let session: ort.InferenceSession;
+  try {
+    session = await createSession(bytes, opts);
+  } catch (e) {
+    throw located(e, graph, 'load');
+  }
+  const run = session.run.bind(session);
+  session.run = (async (...args: Parameters<typeof run>) => {
+    try {
+      return await run(...args);
+    } catch (e) {
+      throw located(e, graph, 'run');
+    }
+  }) as typeof session.run;
+  return session;
+}
+
+function located(e: unknown, graph: GraphName, during: 'load' | 'run'): unknown {
+  if (e instanceof DeviceError || e instanceof GraphError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new GraphError(graph, during, isAllocationFailure(msg) || e instanceof RangeError, msg.trim().split('\n')[0]!);
+}
