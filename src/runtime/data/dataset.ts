@@ -3,11 +3,15 @@
  * (files of any supported format, or subdirectories of WAV files), or from one file or
  * directory that holds all three: a JSON object `{"train", "valid", "test"}` (dense frames or
  * piano rolls), or a directory of WAV files split by sorted file name — the first 80% train,
- * then valid and test with max(1, ⌊N/10⌋) files each, the last ones test.
+ * then valid and test with max(1, ⌊N/10⌋) files each, the last ones test. A directory may also
+ * hold `dataset.json`, `{"window": {"steps": S, "hop": H}}`: every sequence of every split is
+ * then cut into windows of S steps every H steps when it is loaded (see windowSequences).
  */
 import { join } from 'node:path';
-import { dataErrors as E } from './errors.js';
+import { dataErrors as E, describeValue } from './errors.js';
+import { existsSync } from 'node:fs';
 import { extensionOf, isDirectory, listDirectory, readText } from './files.js';
+import { windowSequences } from './batches.js';
 import { isSplitsObject, parseJson, readJson, readJsonl, readJsonSplits, type JsonStyle } from './formats/json.js';
 import { readCsv } from './formats/csv.js';
 import { readNpy } from './formats/npy.js';
@@ -48,8 +52,47 @@ export function loadDataset(path: string, spec: readonly VarSpec[], opts: LoadOp
   throw E.malformed({ file: path }, 'one file holds one split only, unless it is a JSON object {"train": [...], "valid": [...], "test": [...]}; give a directory with train.*, valid.* and test.* instead');
 }
 
+/** The name of the optional descriptor file of a dataset directory. */
+export const descriptorFile = 'dataset.json';
+
+/** What a dataset directory's `dataset.json` may say. */
+export interface Descriptor {
+  readonly window?: { readonly steps: number; readonly hop: number };
+}
+
+/** Reads `dir/dataset.json` if it exists; a DataError naming the field if it is not a valid descriptor. */
+export function readDescriptor(dir: string): Descriptor {
+  const file = join(dir, descriptorFile);
+  if (!existsSync(file)) return {};
+  const top = parseJson(file, readText(file));
+  const expected = 'expected {"window": {"steps": S, "hop": H}} with positive integers S and H';
+  if (typeof top !== 'object' || top === null || Array.isArray(top)) throw E.malformed({ file }, `found ${describeValue(top)}; ${expected}`);
+  for (const key of Object.keys(top)) if (key !== 'window') throw E.malformed({ file }, `unknown field '${key}'; ${expected}`);
+  const w = (top as { window?: unknown }).window;
+  if (w === undefined) return {};
+  const field = (k: 'steps' | 'hop'): number => {
+    const v = (w as Record<string, unknown>)[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw E.malformed({ file }, `window.${k} is ${describeValue(v)}; ${expected}`);
+    return v;
+  };
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) throw E.malformed({ file }, `window is ${describeValue(w)}; ${expected}`);
+  return { window: { steps: field('steps'), hop: field('hop') } };
+}
+
 function loadDirectory(dir: string, spec: readonly VarSpec[], opts: LoadOptions): Dataset {
-  const entries = listDirectory(dir);
+  const ds = loadSplitsOf(dir, spec, opts);
+  const { window } = readDescriptor(dir);
+  if (!window) return ds;
+  const cut = (s: SplitName) => windowSequences(ds[s], window.steps, window.hop);
+  const windowed = { train: cut('train'), valid: cut('valid'), test: cut('test') };
+  for (const s of splitNames) {
+    if (windowed[s].length === 0) throw E.malformed({ file: join(dir, descriptorFile) }, `split '${s}' has no sequence of at least window.steps = ${window.steps} steps (the longest has ${Math.max(...ds[s].map((q) => q.length))}); lower window.steps or give longer sequences`);
+  }
+  return { ...ds, ...windowed };
+}
+
+function loadSplitsOf(dir: string, spec: readonly VarSpec[], opts: LoadOptions): Dataset {
+  const entries = listDirectory(dir).filter((e) => e !== descriptorFile);
   const candidates = (s: SplitName) => entries.filter((e) => e === s || (e.startsWith(`${s}.`) && !e.toLowerCase().endsWith('.lengths.npy')));
   if (splitNames.some((s) => candidates(s).length > 0)) {
     const splits = {} as Record<SplitName, Sequence[]>;
@@ -71,6 +114,9 @@ function loadDirectory(dir: string, spec: readonly VarSpec[], opts: LoadOptions)
   }
   const wavs = wavFilesIn(dir);
   if (wavs.length === 0) throw E.missingSplit(dir, 'train', `train.* (${splitExtensions.join(', ')}), a directory train/, or .wav files`, entries);
+  if (wavs.length < 3) {
+    throw E.malformed({ file: dir }, `a directory of WAV files is split by sorted file name into train, valid and test (the first 80% train, then valid and test with max(1, ⌊N/10⌋) files each), so it needs at least 3 files; found ${wavs.length} (${wavs.join(', ')}). Add files, or make train/, valid/ and test/ subdirectories`);
+  }
   const held = Math.max(1, Math.floor(wavs.length / 10));
   const { sequences, sampleRate } = readWavFiles(dir, wavs, spec);
   const n = wavs.length - 2 * held;
