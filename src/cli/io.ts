@@ -2,6 +2,7 @@
 import { InternalError } from '../compiler/diagnostics.js';
 import { OverrideError } from '../compiler/check/dims.js';
 import { DataError } from '../runtime/data/errors.js';
+import { ColumnsError } from '../runtime/data/columns.js';
 import { CheckpointError } from '../runtime/checkpoint.js';
 import { RunError } from '../runtime/run.js';
 import { DeviceError } from '../runtime/session.js';
@@ -27,7 +28,7 @@ export const processTerminal: Terminal = {
 
 /** Maps an exception escaping a command to an exit code and a message; never prints a stack for user errors. */
 export function reportFailure(e: unknown, term: Terminal): number {
-  if (e instanceof UsageError || e instanceof OverrideError) {
+  if (e instanceof UsageError || e instanceof OverrideError || e instanceof ColumnsError) {
     term.err(`seqc: ${e.message}`);
     return Exit.usage;
   }

@@ -56,6 +56,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .description('train a model (on the built-in speech dataset unless --data is given)')
     .argument('<file>', 'model file (.seq)')
     .option('--data <path>', 'dataset: a directory with train/valid/test files, or one file with the splits')
+    .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2')
     .option('--steps <n>', 'optimizer steps (default 1500)')
     .option('--epochs <n>', 'passes over the training split (instead of --steps)')
     .option('--time-limit <s>', 'stop after this many seconds (checkpointed)')
@@ -91,6 +92,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--threads <n>', 'intra-op threads (default 1)');
   useCommand('eval', 'report the ELBO and the importance-sampled log-likelihood of a data split')
     .option('--data <path>', 'dataset (default: the run\'s training data)')
+    .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2 (default: the run\'s)')
     .option('--split <name>', 'train, valid or test (default test)')
     .option('--iwae <k>', 'importance samples per sequence (default 1)')
     .option('--batch <n>', 'sequences per evaluation batch')
@@ -101,6 +103,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--num <n>', 'number of sequences (default 4)')
     .option('--steps <t>', 'steps per sequence (default 40)')
     .option('--prefix <data>', 'a data file whose sequences are continued (one sample each; latents over the prefix come from the prior, not the guide)')
+    .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2 (default: the run\'s)')
     .option('--seed <n>', 'noise seed (default 1)')
     .option('-o, --out <dir>', 'output directory')
     .action(async (file: string, opts: Record<string, string>) => { code = await runSample(file, opts, term); });

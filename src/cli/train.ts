@@ -7,7 +7,7 @@ import { Exit, UsageError, type Terminal } from './io.js';
 
 /** Raw commander options of `seqc train`. */
 export interface TrainCliOptions {
-  data?: string; steps?: string; epochs?: string; timeLimit?: string; batch?: string; maxLen?: string;
+  data?: string; columns?: string; steps?: string; epochs?: string; timeLimit?: string; batch?: string; maxLen?: string;
   lr?: string; lrSchedule?: string; warmup?: string; clip?: string; weightDecay?: string;
   klAnneal?: string; klStart?: string; validEvery?: string; patience?: string;
   out?: string; seed?: string; device?: string; threads?: string; set?: string[]; resume?: string; iwae?: string;
@@ -34,7 +34,7 @@ export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
   const given = [o.steps, o.epochs].filter((x) => x !== undefined).length;
   if (given > 1) throw new UsageError('give at most one of --steps and --epochs');
   return {
-    model: resolve(model), data: o.data !== undefined ? resolve(o.data) : null, sets: o.set ?? [],
+    model: resolve(model), data: o.data !== undefined ? resolve(o.data) : null, columns: o.columns ?? null, sets: o.set ?? [],
     steps: o.steps !== undefined ? num('steps', o.steps, 0, { int: true, min: 1 }) : o.epochs !== undefined ? null : 1500,
     epochs: o.epochs !== undefined ? num('epochs', o.epochs, 0, { int: true, min: 1 }) : null,
     timeLimit: o.timeLimit !== undefined ? num('time-limit', o.timeLimit, 0, { min: 1 }) : null,
@@ -57,7 +57,7 @@ export async function runTrain(model: string, o: TrainCliOptions, term: Terminal
   const resume = o.resume !== undefined;
   if (resume) {
     dir = o.resume!;
-    const fixed = (['data', 'batch', 'maxLen', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'klAnneal', 'klStart', 'validEvery', 'patience', 'out', 'seed', 'iwae'] as const)
+    const fixed = (['data', 'columns', 'batch', 'maxLen', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'klAnneal', 'klStart', 'validEvery', 'patience', 'out', 'seed', 'iwae'] as const)
       .filter((k) => o[k] !== undefined).concat((o.set ?? []).length ? ['set' as never] : []);
     if (fixed.length) {
       const flags = fixed.map((k) => `--${String(k).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');

@@ -2,7 +2,7 @@
 import { createSession, type Device } from '../runtime/session.js';
 import { evaluateSplit } from '../runtime/evaluate.js';
 import { exportModels } from '../runtime/export.js';
-import { loadDataset, normalize, readSequences } from '../runtime/data/index.js';
+import { loadDataset, normalize, parseColumns, readSequences, type LoadOptions, type VarSpec } from '../runtime/data/index.js';
 import { drawSamples, writeSamples } from '../runtime/sample.js';
 import { loadTrained } from '../runtime/trained.js';
 import { onnxBytes } from '../compiler/pipeline.js';
@@ -11,7 +11,7 @@ import { Exit, UsageError, type Terminal } from './io.js';
 
 /** Options shared by the three commands. */
 export interface UseOptions {
-  checkpoint?: string; set?: string[]; data?: string; split?: string; iwae?: string; json?: boolean; batch?: string;
+  checkpoint?: string; set?: string[]; data?: string; columns?: string; split?: string; iwae?: string; json?: boolean; batch?: string;
   num?: string; steps?: string; prefix?: string; seed?: string; out?: string; device?: string; threads?: string; which?: string;
 }
 
@@ -39,6 +39,11 @@ function which(o: UseOptions): 'best' | 'last' | 'auto' {
   return w;
 }
 
+/** Load options for a --columns mapping (or none). */
+function loadOptions(columns: string | null | undefined, spec: readonly VarSpec[]): LoadOptions {
+  return columns ? { columns: parseColumns(columns, spec) } : {};
+}
+
 /** `seqc eval`: ELBO and IWAE-K log-likelihood of a split, per sequence and per step. */
 export async function runEval(model: string, o: UseOptions, term: Terminal): Promise<number> {
   const t = loadTrained(model, need(o.checkpoint, '--checkpoint'), o.set ?? [], which(o));
@@ -47,7 +52,7 @@ export async function runEval(model: string, o: UseOptions, term: Terminal): Pro
   const K = int(o.iwae, '--iwae', 1);
   const dataPath = o.data ?? t.config?.data;
   if (!dataPath) throw new UsageError('--data is required (the checkpoint is not inside a run directory that records its data)');
-  const ds = loadDataset(dataPath, t.spec);
+  const ds = loadDataset(dataPath, t.spec, loadOptions(o.columns ?? t.config?.columns, t.spec));
   const seqs = ds[split as 'test'].map((s) => normalize(s, t.stats));
   const session = await createSession(onnxBytes(t.compiled.evaluate), device(o));
   const batch = int(o.batch, '--batch', Math.max(1, Math.floor(256 / K)));
@@ -74,7 +79,7 @@ export async function runSample(model: string, o: UseOptions, term: Terminal): P
   const t = loadTrained(model, need(o.checkpoint, '--checkpoint'), o.set ?? [], which(o));
   const out = need(o.out, '-o/--out');
   if (o.prefix && o.num !== undefined) throw new UsageError('--num cannot be used with --prefix: one sample continues each prefix sequence');
-  const prefix = o.prefix ? readSequences(o.prefix, t.spec).sequences.map((s) => normalize(s, t.stats)) : undefined;
+  const prefix = o.prefix ? readSequences(o.prefix, t.spec, loadOptions(o.columns ?? t.config?.columns, t.spec)).sequences.map((s) => normalize(s, t.stats)) : undefined;
   const longest = prefix ? Math.max(...prefix.map((s) => s.length)) : 0;
   const steps = int(o.steps, '--steps', prefix ? longest * 2 : 40);
   if (prefix && steps < longest) throw new UsageError(`--steps ${steps} is shorter than the longest prefix (${longest} steps)`);

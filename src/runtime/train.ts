@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { loadCheckpoint, manifestHash, saveCheckpoint, type Checkpoint } from './checkpoint.js';
-import { batchesPerEpoch, computeStats, cropSequences, epochBatches, loadDataset, normalize, statsFromJson, statsToJson, type Batch, type NormStats, type Sequence, type VarSpec } from './data/index.js';
+import { batchesPerEpoch, computeStats, cropSequences, epochBatches, loadDataset, normalize, parseColumns, statsFromJson, statsToJson, type Batch, type NormStats, type Sequence, type VarSpec } from './data/index.js';
 import { ParamStore } from './params.js';
 import { lineChartSvg } from './plot.js';
 import { Progress, type ProgressStream } from './progress.js';
@@ -23,6 +23,8 @@ import { evaluateSplit, logJacobian } from './evaluate.js';
 export interface TrainConfig {
   readonly model: string;
   readonly data: string | null;
+  /** A --columns mapping of plain frames to the model's variables (data/columns.ts). */
+  readonly columns?: string | null;
   readonly sets: readonly string[];
   readonly steps: number | null;
   readonly epochs: number | null;
@@ -78,7 +80,7 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
   const { text, compiled: c } = compileModel(cfg.model, cfg.sets, 'float32', cfg.iwae ?? 1);
   const spec = dataSpec(c);
   const dataPath = cfg.data ?? defaultData(spec);
-  const ds = loadDataset(dataPath, spec);
+  const ds = loadDataset(dataPath, spec, cfg.columns ? { columns: parseColumns(cfg.columns, spec) } : {});
   if (!resume) writeRunArtifacts(dir, text, c);
   const sampleRate = ds.sampleRate ?? (dataPath === builtinDataset().path ? BUILTIN_SAMPLE_RATE : null);
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify({ ...cfg, data: dataPath, sampleRate }, null, 2) + '\n');

@@ -12,6 +12,7 @@ import { dataErrors as E, describeValue } from './errors.js';
 import { existsSync } from 'node:fs';
 import { extensionOf, isDirectory, listDirectory, readText } from './files.js';
 import { windowSequences } from './batches.js';
+import { applyColumns, rowSpec, type ColumnMap } from './columns.js';
 import { isSplitsObject, parseJson, readJson, readJsonl, readJsonSplits, type JsonStyle } from './formats/json.js';
 import { readCsv } from './formats/csv.js';
 import { readNpy } from './formats/npy.js';
@@ -21,13 +22,22 @@ import { splitNames, type Dataset, type Sequence, type SplitName, type VarSpec }
 /** File extensions a split may have. */
 export const splitExtensions = ['.npy', '.json', '.jsonl', '.csv'] as const;
 
-/** Options of {@link loadDataset}: how JSON sequences are encoded (`auto` detects piano rolls). */
+/** Options of {@link loadDataset}: how JSON sequences are encoded (`auto` detects piano rolls), and a column mapping. */
 export interface LoadOptions {
   readonly json?: JsonStyle;
+  readonly columns?: ColumnMap;
 }
 
 /** One split's sequences from a file (by extension) or a directory of WAV files; sample rate for WAV. */
 export function readSequences(path: string, spec: readonly VarSpec[], opts: LoadOptions = {}): { sequences: Sequence[]; sampleRate?: number } {
+  const map = opts.columns;
+  if (!map) return readSplit(path, spec, opts);
+  if (isDirectory(path)) throw E.malformed({ file: path }, `--columns ${map.text} maps the columns of frames in JSON, JSONL, NPY or CSV files; WAV audio has one column`);
+  const rows = readSplit(path, [rowSpec(map)], opts).sequences;
+  return { sequences: rows.map((s, index) => applyColumns({ file: path, index, id: s.id }, s, map, spec)) };
+}
+
+function readSplit(path: string, spec: readonly VarSpec[], opts: LoadOptions): { sequences: Sequence[]; sampleRate?: number } {
   if (isDirectory(path)) return readWavDirectory(path, spec);
   const ext = extensionOf(path);
   switch (ext) {
@@ -45,7 +55,13 @@ export function loadDataset(path: string, spec: readonly VarSpec[], opts: LoadOp
   const ext = extensionOf(path);
   if (ext === '.json') {
     const top = parseJson(path, readText(path));
-    if (isSplitsObject(top)) return finish(path, readJsonSplits(path, top, spec, opts.json));
+    if (isSplitsObject(top)) {
+      const map = opts.columns;
+      if (!map) return finish(path, readJsonSplits(path, top, spec, opts.json));
+      const rows = readJsonSplits(path, top, [rowSpec(map)], opts.json);
+      const mapped = (s: SplitName) => rows[s].map((q, index) => applyColumns({ file: `${path}, split '${s}'`, index, id: q.id }, q, map, spec));
+      return finish(path, { train: mapped('train'), valid: mapped('valid'), test: mapped('test') });
+    }
   } else if (!(splitExtensions as readonly string[]).includes(ext)) {
     throw E.unknownFormat(path, ext || '(no extension)');
   }
@@ -118,6 +134,7 @@ function loadSplitsOf(dir: string, spec: readonly VarSpec[], opts: LoadOptions):
     throw E.malformed({ file: dir }, `a directory of WAV files is split by sorted file name into train, valid and test (the first 80% train, then valid and test with max(1, ⌊N/10⌋) files each), so it needs at least 3 files; found ${wavs.length} (${wavs.join(', ')}). Add files, or make train/, valid/ and test/ subdirectories`);
   }
   const held = Math.max(1, Math.floor(wavs.length / 10));
+  if (opts.columns) throw E.malformed({ file: dir }, `--columns ${opts.columns.text} maps the columns of frames in JSON, JSONL, NPY or CSV files; WAV audio has one column`);
   const { sequences, sampleRate } = readWavFiles(dir, wavs, spec);
   const n = wavs.length - 2 * held;
   return finish(dir, { train: sequences.slice(0, Math.max(0, n)), valid: sequences.slice(Math.max(0, n), n + held), test: sequences.slice(n + held) }, sampleRate);

@@ -37,7 +37,7 @@ export const dataErrors = {
   frameWidth: (w: Where, got: number, v: VarSpec) =>
     new DataError(w, `frame has ${got} values, model expects ${describeVar(v)}`),
   notFinite: (w: Where, v: VarSpec, dim: number, x: number) =>
-    new DataError(w, `${v.name}[${dim}] is ${x}, expected a finite number`),
+    new DataError(w, `${v.label ? `column ${dim}` : `${v.name}[${dim}]`} is ${x}, expected a finite number`),
   notBinary: (w: Where, v: VarSpec, dim: number, x: number) =>
     new DataError(w, `${v.name}[${dim}] is ${x}, expected 0 or 1 for ${describeVar(v)}`),
   notNumber: (w: Where, what: string, got: string) =>

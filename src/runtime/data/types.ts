@@ -6,6 +6,8 @@ export interface VarSpec {
   readonly name: string;
   readonly width: number;
   readonly elem: ElemType;
+  /** How messages name it instead of `name : elem[width]` (the rows read for --columns). */
+  readonly label?: string;
 }
 
 /**
@@ -38,5 +40,5 @@ export interface Dataset {
 
 /** `x : real[200]`, the way messages name a variable. */
 export function describeVar(v: VarSpec): string {
-  return `${v.name} : ${v.elem}[${v.width}]`;
+  return v.label ?? `${v.name} : ${v.elem}[${v.width}]`;
 }

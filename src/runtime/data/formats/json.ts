@@ -88,6 +88,7 @@ function sequenceFromJson(at: SeqAt, spec: readonly VarSpec[], value: unknown, m
     if (spec.length !== 1) throw E.badSequence(whereOf(at), describeValue(value), `an object with keys ${spec.map((v) => v.name).join(', ')} (the model reads several variables)`);
     values.set(spec[0]!.name, read(spec[0]!, value));
   } else if (typeof value === 'object' && value !== null) {
+    if (spec.length === 1 && spec[0]!.label) throw E.badSequence(whereOf(at), describeValue(value), `an array of frames: ${spec[0]!.label} maps the columns of plain frames; sequences keyed by variable name need no --columns`);
     for (const key of Object.keys(value)) {
       if (key !== 'id' && !spec.some((v) => v.name === key)) throw E.unknownVariable(whereOf(at), key, spec);
     }
