@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { loadCheckpoint, manifestHash, saveCheckpoint, type Checkpoint } from './checkpoint.js';
-import { batchesPerEpoch, computeStats, cropSequences, epochBatches, loadDataset, normalize, parseColumns, statsFromJson, statsToJson, type Batch, type NormStats, type Sequence, type VarSpec } from './data/index.js';
+import { batchesPerEpoch, computeStats, cropSequences, epochBatches, loadDataset, normalize, constantDimensions, parseColumns, statsFromJson, statsToJson, type Batch, type NormStats, type Sequence, type VarSpec } from './data/index.js';
 import { ParamStore } from './params.js';
 import { lineChartSvg } from './plot.js';
 import { Progress, type ProgressStream } from './progress.js';
@@ -116,6 +116,7 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
     const init = new Rng(cfg.seed);
     store = ParamStore.initialize(c.manifest, init);
     stats = computeStats(ds.train, spec);
+    for (const w of constantDimensions(stats)) rep.warn(w);
     shuffleState = new Rng(cfg.seed + 1).getState();
     noise = new Rng(cfg.seed + 2);
     writeFileAtomic(join(dir, 'normalization.json'), JSON.stringify(statsToJson(stats), null, 2) + '\n');

@@ -68,7 +68,7 @@ function listOf(file: string, top: unknown): unknown[] {
 
 function resolveStyle(style: JsonStyle, spec: readonly VarSpec[], seqs: readonly unknown[]): 'frames' | 'pianoroll' {
   if (style !== 'auto') return style;
-  return isPianoRollSpec(spec) && looksLikePianoRoll(seqs) ? 'pianoroll' : 'frames';
+  return isPianoRollSpec(spec) && looksLikePianoRoll(seqs, spec[0]!.elem === 'binary') ? 'pianoroll' : 'frames';
 }
 
 function sequencesFromList(file: string, list: readonly unknown[], spec: readonly VarSpec[], style: JsonStyle): Sequence[] {

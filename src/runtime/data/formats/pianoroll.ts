@@ -1,7 +1,7 @@
 /**
  * @file The polyphonic piano-roll JSON convention (Boulanger-Lewandowski et al. 2012): each
  * sequence is a list of time steps, each a list of the MIDI notes sounding then. Keys 21..108
- * (A0..C8) become 88 binary dimensions, note n at dimension n − 21.
+ * (A0..C8) become 88 dimensions (1 = sounding), note n at dimension n − 21.
  */
 import { dataErrors as E, describeValue } from '../errors.js';
 import type { VarSpec } from '../types.js';
@@ -12,20 +12,24 @@ export const pianoLow = 21, pianoHigh = 108;
 /** Number of piano keys, the width of a piano-roll frame. */
 export const pianoKeys = pianoHigh - pianoLow + 1;
 
-/** Whether the spec is the one variable a piano roll can fill: `x : binary[88]`. */
+/** Whether the spec is the one variable a piano roll can fill: 88 wide, `binary` (Bernoulli keys) or `real` (Gaussian baselines). */
 export function isPianoRollSpec(spec: readonly VarSpec[]): boolean {
-  return spec.length === 1 && spec[0]!.elem === 'binary' && spec[0]!.width === pianoKeys;
+  return spec.length === 1 && spec[0]!.width === pianoKeys;
 }
 
 /**
- * Whether JSON sequences (lists of frames) are note lists rather than dense 0/1 frames: some
- * frame is empty or holds a number above 1. Dense 88-wide 0/1 frames never do.
+ * Whether JSON sequences (lists of frames) are note lists rather than dense frames: some frame
+ * is empty, or is a list of MIDI note numbers 21..108 of another length than 88, or (for a binary
+ * variable) holds a number above 1. Dense 88-wide frames are none of these.
  */
-export function looksLikePianoRoll(sequences: readonly unknown[]): boolean {
+export function looksLikePianoRoll(sequences: readonly unknown[], binary = true): boolean {
   for (const s of sequences) {
     if (!Array.isArray(s)) continue;
     for (const f of s) {
-      if (Array.isArray(f) && (f.length === 0 || f.some((x) => typeof x === 'number' && x > 1))) return true;
+      if (!Array.isArray(f)) continue;
+      if (f.length === 0) return true;
+      if (f.length !== pianoKeys && f.every((x) => Number.isInteger(x) && x >= pianoLow && x <= pianoHigh)) return true;
+      if (binary && f.some((x) => typeof x === 'number' && x > 1)) return true;
     }
   }
   return false;
