@@ -26,7 +26,7 @@ function num(name: string, v: string | undefined, def: number, opts: { int?: boo
 export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
   const device = o.device ?? 'cpu';
   if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, not '${device}'`);
-  const sched = o.lrSchedule ?? 'constant';
+  const sched = o.lrSchedule ?? 'cosine';
   if (!['constant', 'cosine', 'exp'].includes(sched)) throw new UsageError(`--lr-schedule must be constant, cosine or exp, not '${sched}'`);
   if (o.iwae !== undefined && Number(o.iwae) > 1 && (o.klAnneal !== undefined || o.klStart !== undefined)) {
     throw new UsageError('--kl-anneal and --kl-start weight the ELBO\'s KL term; the IWAE bound (--iwae > 1) has no separate KL term to anneal');
@@ -35,7 +35,7 @@ export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
   if (given > 1) throw new UsageError('give at most one of --steps and --epochs');
   return {
     model: resolve(model), data: o.data !== undefined ? resolve(o.data) : null, columns: o.columns ?? null, sets: o.set ?? [],
-    steps: o.steps !== undefined ? num('steps', o.steps, 0, { int: true, min: 1 }) : o.epochs !== undefined ? null : 1500,
+    steps: o.steps !== undefined ? num('steps', o.steps, 0, { int: true, min: 1 }) : o.epochs !== undefined ? null : 800,
     epochs: o.epochs !== undefined ? num('epochs', o.epochs, 0, { int: true, min: 1 }) : null,
     timeLimit: o.timeLimit !== undefined ? num('time-limit', o.timeLimit, 0, { min: 1 }) : null,
     batch: num('batch', o.batch, 16, { int: true, min: 1 }),
@@ -44,7 +44,7 @@ export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
     warmup: num('warmup', o.warmup, 0, { int: true, min: 0 }), clip: num('clip', o.clip, 10, { min: 0 }),
     weightDecay: num('weight-decay', o.weightDecay, 0, { min: 0 }),
     klAnneal: num('kl-anneal', o.klAnneal, 0, { int: true, min: 0 }), klStart: num('kl-start', o.klStart, 0, { min: 0 }),
-    validEvery: num('valid-every', o.validEvery, 100, { int: true, min: 1 }), patience: num('patience', o.patience, 5, { int: true, min: 0 }),
+    validEvery: num('valid-every', o.validEvery, 50, { int: true, min: 1 }), patience: num('patience', o.patience, 5, { int: true, min: 0 }),
     seed: num('seed', o.seed, 1, { int: true, min: 0 }), device, threads: num('threads', o.threads, 1, { int: true, min: 1 }),
     iwae: num('iwae', o.iwae, 1, { int: true, min: 1 }),
   };

@@ -2,7 +2,7 @@
 import { createSession, type Device } from '../runtime/session.js';
 import { evaluateSplit } from '../runtime/evaluate.js';
 import { exportModels } from '../runtime/export.js';
-import { loadDataset, normalize, parseColumns, readSequences, type LoadOptions, type VarSpec } from '../runtime/data/index.js';
+import { DataError, loadDataset, normalize, parseColumns, readSequences, type LoadOptions, type VarSpec } from '../runtime/data/index.js';
 import { drawSamples, writeSamples } from '../runtime/sample.js';
 import { loadTrained } from '../runtime/trained.js';
 import { onnxBytes } from '../compiler/pipeline.js';
@@ -80,6 +80,7 @@ export async function runSample(model: string, o: UseOptions, term: Terminal): P
   const out = need(o.out, '-o/--out');
   if (o.prefix && o.num !== undefined) throw new UsageError('--num cannot be used with --prefix: one sample continues each prefix sequence');
   const prefix = o.prefix ? readSequences(o.prefix, t.spec, loadOptions(o.columns ?? t.config?.columns, t.spec)).sequences.map((s) => normalize(s, t.stats)) : undefined;
+  if (prefix && prefix.length === 0) throw new DataError({ file: o.prefix! }, 'holds no sequences; --prefix needs at least one sequence to continue');
   const longest = prefix ? Math.max(...prefix.map((s) => s.length)) : 0;
   const steps = int(o.steps, '--steps', prefix ? longest * 2 : 40);
   if (prefix && steps < longest) throw new UsageError(`--steps ${steps} is shorter than the longest prefix (${longest} steps)`);

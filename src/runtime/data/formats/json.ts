@@ -20,6 +20,7 @@ export type JsonStyle = 'auto' | 'frames' | 'pianoroll';
  * reports a position, and the parser's reason. `line` is the file line `text` starts on (JSONL).
  */
 export function parseJson(file: string, text: string, line?: number): unknown {
+  if (text.trim() === '') throw E.malformed(line === undefined ? { file } : { file, line }, 'file is empty; expected JSON: an array of sequences, {"sequences": [...]}, or {"train": [...], "valid": [...], "test": [...]}');
   try { return JSON.parse(text); } catch (e) {
     const msg = (e as Error).message;
     const reason = msg.replace(/,? in JSON at position.*$/s, '');

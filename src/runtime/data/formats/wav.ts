@@ -28,20 +28,25 @@ const PCM = 1, FLOAT = 3, EXTENSIBLE = 0xfffe;
 export function decodeWav(bytes: Uint8Array, file: string): Audio {
   const bad = (detail: string): DataError => E.malformed({ file }, detail);
   const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
-  if (bytes.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw bad('not a WAV file (no RIFF/WAVE header)');
+  if (bytes.length === 0) throw bad('file is empty; expected a WAV file (RIFF/WAVE header, fmt and data chunks)');
+  if (bytes.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw bad(`not a WAV file (no RIFF/WAVE header in its first 12 bytes; it has ${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let fmt: { format: number; channels: number; rate: number; bits: number } | undefined;
   for (let at = 12; at + 8 <= bytes.length;) {
     const id = tag(at), size = view.getUint32(at + 4, true), body = at + 8;
     if (id === 'fmt ') {
-      if (size < 16) throw bad('fmt chunk is too short');
+      if (size < 16) throw bad(`fmt chunk is ${size} bytes; expected at least 16`);
+      if (body + 16 > bytes.length) throw bad(`file is truncated: it ends at byte ${bytes.length}, inside the fmt chunk (bytes ${body}..${body + size - 1}); the file was probably cut short while copying`);
       let format = view.getUint16(body, true);
       if (format === EXTENSIBLE && size >= 40) format = view.getUint16(body + 24, true);
       fmt = { format, channels: view.getUint16(body + 2, true), rate: view.getUint32(body + 4, true), bits: view.getUint16(body + 14, true) };
     } else if (id === 'data') {
       if (!fmt) throw bad('data chunk comes before the fmt chunk');
       if (fmt.channels !== 1) throw bad(`audio has ${fmt.channels} channels; expected mono`);
-      const len = Math.min(size, bytes.length - body);
+      // 0 and 0xFFFFFFFF are what streaming writers leave when they cannot seek back: read to the end.
+      const streamed = size === 0 || size === 0xffffffff;
+      if (!streamed && body + size > bytes.length) throw bad(`file is truncated: the data chunk declares ${size} bytes, the file holds ${bytes.length - body} after its header; the file was probably cut short while copying`);
+      const len = streamed ? bytes.length - body : size;
       if (fmt.format === PCM && fmt.bits === 16) {
         return { sampleRate: fmt.rate, samples: Float64Array.from({ length: len >> 1 }, (_, i) => view.getInt16(body + 2 * i, true) / 32768) };
       }
@@ -52,7 +57,7 @@ export function decodeWav(bytes: Uint8Array, file: string): Audio {
     }
     at = body + size + (size & 1);
   }
-  throw bad(fmt ? 'no data chunk' : 'no fmt chunk');
+  throw bad(fmt ? 'no data chunk (the file ends after its header chunks; it may be truncated)' : `no fmt chunk in ${bytes.length} bytes (the file may be truncated)`);
 }
 
 /** Encodes mono samples in [-1, 1] as a 16-bit PCM WAV file (values clipped, rounded to nearest). */
@@ -96,5 +101,15 @@ export function readWavFiles(dir: string, names: readonly string[], spec: readon
 
 /** Reads every `.wav` file of `dir`, sorted by name. */
 export function readWavDirectory(dir: string, spec: readonly VarSpec[]): WavSequences {
-  return readWavFiles(dir, wavFilesIn(dir), spec);
+  const names = wavFilesIn(dir);
+  if (names.length === 0) {
+    const entries = listDirectory(dir);
+    const splits = entries.filter((e) => /^(train|valid|test)(\.|$)/.test(e));
+    if (splits.length) {
+      const pick = splits.find((e) => e.startsWith('test')) ?? splits[0]!;
+      throw E.malformed({ file: dir }, `this is a dataset directory with splits (${splits.join(', ')}), but one split's sequences are expected here: give one of them, e.g. ${join(dir, pick)}`);
+    }
+    throw E.malformed({ file: dir }, `no .wav files in this directory; expected WAV files or one data file (.npy, .json, .jsonl, .csv); found ${entries.length ? entries.join(', ') : 'nothing'}`);
+  }
+  return readWavFiles(dir, names, spec);
 }
