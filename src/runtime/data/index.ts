@@ -8,3 +8,4 @@ export { computeStats, constantDimensions, constantTolerance, denormalize, norma
 export { batchesPerEpoch, cropSequences, windowSequences, epochBatches, epochs, makeBatch, shuffled, type Batch, type BatchOptions, type FloatArrayOf, type Uniform } from './batches.js';
 export { encodeNpy } from './formats/npy.js';
 export { encodeWav16 } from './formats/wav.js';
+export { pianoRollToMidi } from './formats/pianoroll.js';
