@@ -81,6 +81,7 @@ export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep:
   const spec = dataSpec(c);
   const dataPath = cfg.data ?? defaultData(spec);
   const ds = loadDataset(dataPath, spec, cfg.columns ? { columns: parseColumns(cfg.columns, spec) } : {});
+  for (const n of ds.notes ?? []) rep.warn(`note: ${n}`);
   if (!resume) writeRunArtifacts(dir, text, c);
   const sampleRate = ds.sampleRate ?? (dataPath === builtinDataset().path ? BUILTIN_SAMPLE_RATE : null);
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify({ ...cfg, data: dataPath, sampleRate }, null, 2) + '\n');

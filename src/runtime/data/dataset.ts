@@ -26,10 +26,12 @@ export const splitExtensions = ['.npy', '.json', '.jsonl', '.csv'] as const;
 export interface LoadOptions {
   readonly json?: JsonStyle;
   readonly columns?: ColumnMap;
+  /** Convert WAV files to this rate (from dataset.json). */
+  readonly sampleRate?: number;
 }
 
 /** One split's sequences from a file (by extension) or a directory of WAV files; sample rate for WAV. */
-export function readSequences(path: string, spec: readonly VarSpec[], opts: LoadOptions = {}): { sequences: Sequence[]; sampleRate?: number } {
+export function readSequences(path: string, spec: readonly VarSpec[], opts: LoadOptions = {}): { sequences: Sequence[]; sampleRate?: number; notes?: string[] } {
   const map = opts.columns;
   if (!map) return readSplit(path, spec, opts);
   if (isDirectory(path)) throw E.malformed({ file: path }, `--columns ${map.text} maps the columns of frames in JSON, JSONL, NPY or CSV files; WAV audio has one column`);
@@ -37,8 +39,8 @@ export function readSequences(path: string, spec: readonly VarSpec[], opts: Load
   return { sequences: rows.map((s, index) => applyColumns({ file: path, index, id: s.id }, s, map, spec)) };
 }
 
-function readSplit(path: string, spec: readonly VarSpec[], opts: LoadOptions): { sequences: Sequence[]; sampleRate?: number } {
-  if (isDirectory(path)) return readWavDirectory(path, spec);
+function readSplit(path: string, spec: readonly VarSpec[], opts: LoadOptions): { sequences: Sequence[]; sampleRate?: number; notes?: string[] } {
+  if (isDirectory(path)) return readWavDirectory(path, spec, opts.sampleRate);
   const ext = extensionOf(path);
   switch (ext) {
     case '.npy': return { sequences: readNpy(path, spec) };
@@ -74,6 +76,8 @@ export const descriptorFile = 'dataset.json';
 /** What a dataset directory's `dataset.json` may say. */
 export interface Descriptor {
   readonly window?: { readonly steps: number; readonly hop: number };
+  /** The rate every WAV file is converted to. */
+  readonly sampleRate?: number;
 }
 
 /** Reads `dir/dataset.json` if it exists; a DataError naming the field if it is not a valid descriptor. */
@@ -81,23 +85,26 @@ export function readDescriptor(dir: string): Descriptor {
   const file = join(dir, descriptorFile);
   if (!existsSync(file)) return {};
   const top = parseJson(file, readText(file));
-  const expected = 'expected {"window": {"steps": S, "hop": H}} with positive integers S and H';
+  const expected = 'expected {"window": {"steps": S, "hop": H}, "sampleRate": R}, each field optional, with positive integers S, H and R';
   if (typeof top !== 'object' || top === null || Array.isArray(top)) throw E.malformed({ file }, `found ${describeValue(top)}; ${expected}`);
-  for (const key of Object.keys(top)) if (key !== 'window') throw E.malformed({ file }, `unknown field '${key}'; ${expected}`);
+  for (const key of Object.keys(top)) if (key !== 'window' && key !== 'sampleRate') throw E.malformed({ file }, `unknown field '${key}'; ${expected}`);
+  const rate = (top as { sampleRate?: unknown }).sampleRate;
+  if (rate !== undefined && !(typeof rate === 'number' && Number.isInteger(rate) && rate >= 1)) throw E.malformed({ file }, `sampleRate is ${describeValue(rate)}; ${expected}`);
+  const sr = rate === undefined ? {} : { sampleRate: rate as number };
   const w = (top as { window?: unknown }).window;
-  if (w === undefined) return {};
+  if (w === undefined) return sr;
   const field = (k: 'steps' | 'hop'): number => {
     const v = (w as Record<string, unknown>)[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw E.malformed({ file }, `window.${k} is ${describeValue(v)}; ${expected}`);
     return v;
   };
   if (typeof w !== 'object' || w === null || Array.isArray(w)) throw E.malformed({ file }, `window is ${describeValue(w)}; ${expected}`);
-  return { window: { steps: field('steps'), hop: field('hop') } };
+  return { window: { steps: field('steps'), hop: field('hop') }, ...sr };
 }
 
 function loadDirectory(dir: string, spec: readonly VarSpec[], opts: LoadOptions): Dataset {
-  const ds = loadSplitsOf(dir, spec, opts);
-  const { window } = readDescriptor(dir);
+  const { window, sampleRate } = readDescriptor(dir);
+  const ds = loadSplitsOf(dir, spec, sampleRate === undefined ? opts : { ...opts, sampleRate });
   if (!window) return ds;
   const cut = (s: SplitName) => windowSequences(ds[s], window.steps, window.hop);
   const windowed = { train: cut('train'), valid: cut('valid'), test: cut('test') };
@@ -114,6 +121,7 @@ function loadSplitsOf(dir: string, spec: readonly VarSpec[], opts: LoadOptions):
     const splits = {} as Record<SplitName, Sequence[]>;
     const files = {} as Record<SplitName, string>;
     let sampleRate: number | undefined;
+    const notes: string[] = [];
     for (const s of splitNames) {
       const found = candidates(s);
       if (found.length === 0) throw E.missingSplit(dir, s, `${splitExtensions.map((x) => s + x).join(', ')} or a directory ${s}/ of .wav files`, entries);
@@ -123,10 +131,11 @@ function loadSplitsOf(dir: string, spec: readonly VarSpec[], opts: LoadOptions):
         throw E.malformed({ file: join(dir, found[0]!) }, `sample rate is ${r.sampleRate} Hz, other splits have ${sampleRate} Hz`);
       }
       sampleRate = r.sampleRate ?? sampleRate;
+      notes.push(...(r.notes ?? []));
       splits[s] = r.sequences;
       files[s] = join(dir, found[0]!);
     }
-    return finish(dir, splits, sampleRate, files);
+    return finish(dir, splits, sampleRate, files, notes);
   }
   const wavs = wavFilesIn(dir);
   if (wavs.length === 0) throw E.missingSplit(dir, 'train', `train.* (${splitExtensions.join(', ')}), a directory train/, or .wav files`, entries);
@@ -135,12 +144,12 @@ function loadSplitsOf(dir: string, spec: readonly VarSpec[], opts: LoadOptions):
   }
   const held = Math.max(1, Math.floor(wavs.length / 10));
   if (opts.columns) throw E.malformed({ file: dir }, `--columns ${opts.columns.text} maps the columns of frames in JSON, JSONL, NPY or CSV files; WAV audio has one column`);
-  const { sequences, sampleRate } = readWavFiles(dir, wavs, spec);
+  const { sequences, sampleRate, notes } = readWavFiles(dir, wavs, spec, opts.sampleRate);
   const n = wavs.length - 2 * held;
-  return finish(dir, { train: sequences.slice(0, Math.max(0, n)), valid: sequences.slice(Math.max(0, n), n + held), test: sequences.slice(n + held) }, sampleRate);
+  return finish(dir, { train: sequences.slice(0, Math.max(0, n)), valid: sequences.slice(Math.max(0, n), n + held), test: sequences.slice(n + held) }, sampleRate, undefined, notes);
 }
 
-function finish(source: string, splits: Record<SplitName, Sequence[]>, sampleRate?: number, files?: Record<SplitName, string>): Dataset {
+function finish(source: string, splits: Record<SplitName, Sequence[]>, sampleRate?: number, files?: Record<SplitName, string>, notes: readonly string[] = []): Dataset {
   for (const s of splitNames) if (splits[s].length === 0) throw E.emptySplit(source, s, files?.[s]);
-  return { source, ...splits, ...(sampleRate === undefined ? {} : { sampleRate }) };
+  return { source, ...splits, ...(sampleRate === undefined ? {} : { sampleRate }), ...(notes.length ? { notes } : {}) };
 }

@@ -36,6 +36,8 @@ export interface Dataset {
   readonly test: readonly Sequence[];
   /** Samples per second, for WAV data only. */
   readonly sampleRate?: number;
+  /** What loading changed and the user should know (channels mixed down, rates converted). */
+  readonly notes?: readonly string[];
 }
 
 /** `x : real[200]`, the way messages name a variable. */

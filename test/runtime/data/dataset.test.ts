@@ -66,9 +66,9 @@ describe('data/dataset', () => {
     d.write('dataset.json', JSON.stringify({ window: { steps: 6, hop: 2 } }));
     expect(() => loadDataset(d.dir, [real('x', 1)])).to.throw(`${d.dir}/dataset.json: split 'valid' has no sequence of at least window.steps = 6 steps (the longest has 4); lower window.steps or give longer sequences`);
     d.write('dataset.json', JSON.stringify({ window: { steps: 2.5, hop: 2 } }));
-    expect(() => loadDataset(d.dir, [real('x', 1)])).to.throw(`${d.dir}/dataset.json: window.steps is 2.5; expected {"window": {"steps": S, "hop": H}} with positive integers S and H`);
+    expect(() => loadDataset(d.dir, [real('x', 1)])).to.throw(`${d.dir}/dataset.json: window.steps is 2.5; expected {"window": {"steps": S, "hop": H}, "sampleRate": R}, each field optional, with positive integers S, H and R`);
     d.write('dataset.json', JSON.stringify({ windows: 3 }));
-    expect(() => loadDataset(d.dir, [real('x', 1)])).to.throw(`${d.dir}/dataset.json: unknown field 'windows'; expected {"window": {"steps": S, "hop": H}} with positive integers S and H`);
+    expect(() => loadDataset(d.dir, [real('x', 1)])).to.throw(`${d.dir}/dataset.json: unknown field 'windows'; expected {"window": {"steps": S, "hop": H}, "sampleRate": R}, each field optional, with positive integers S, H and R`);
     d.remove();
   });
 
