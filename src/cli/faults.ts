@@ -7,6 +7,7 @@
 import { OverrideError } from '../compiler/check/dims.js';
 import { CheckpointError } from '../runtime/checkpoint.js';
 import { DataError } from '../runtime/data/errors.js';
+import { ColumnsError } from '../runtime/data/columns.js';
 import { RunError, UsageError } from '../runtime/errors.js';
 import { GraphError, isAllocationFailure } from '../runtime/graphs.js';
 import { DeviceError } from '../runtime/session.js';
@@ -59,14 +60,14 @@ export function classify(e: unknown): Fault | null {
   const f = classifyOwn(e);
   const extra = (e as { seqcHint?: string } | null)?.seqcHint;
   // A hint such as "the checkpoint is intact, --resume continues" fits faults of the machine only.
-  const machine = !(e instanceof UsageError || e instanceof OverrideError || e instanceof DataError || e instanceof RunError || e instanceof CheckpointError || e instanceof DeviceError);
+  const machine = !(e instanceof UsageError || e instanceof OverrideError || e instanceof ColumnsError || e instanceof DataError || e instanceof RunError || e instanceof CheckpointError || e instanceof DeviceError);
   if (!f || !extra || !machine) return f;
   return { ...f, hint: f.hint ? `${f.hint}; ${extra}` : extra };
 }
 
 function classifyOwn(e: unknown): Fault | null {
   if (e instanceof UsageError) return { exit: 2, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
-  if (e instanceof OverrideError) return { exit: 2, message: e.message };
+  if (e instanceof OverrideError || e instanceof ColumnsError) return { exit: 2, message: e.message };
   if (e instanceof DataError) return { exit: 4, message: `bad data: ${e.message}` };
   if (e instanceof RunError) return { exit: 5, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   if (e instanceof CheckpointError || e instanceof DeviceError) return { exit: 5, message: e.message };

@@ -4,7 +4,7 @@ import { openGraph } from '../runtime/graphs.js';
 import { inferGraph, inferSplit, writePosterior } from '../runtime/infer.js';
 import { dataPathOf } from '../runtime/run.js';
 import { Exit, UsageError, type Terminal } from './io.js';
-import { describeCheckpoint, device, int, need, trained, type UseOptions } from './use.js';
+import { describeCheckpoint, device, int, loadOptions, need, trained, type UseOptions } from './use.js';
 
 /** `seqc infer [FILE] --checkpoint RUN [--data D] [--split S] -o OUT`. */
 export async function runInfer(model: string | undefined, o: UseOptions, term: Terminal): Promise<number> {
@@ -15,7 +15,7 @@ export async function runInfer(model: string | undefined, o: UseOptions, term: T
   const dataPath = o.data ?? (t.config ? dataPathOf(t.config) : undefined);
   if (!dataPath) throw new UsageError('--data is required (the checkpoint is not inside a run directory that records its data)');
   if (![...t.compiled.model.vars.values()].some((v) => v.role === 'latent')) throw new UsageError(`${t.compiled.manifest.model} has no latent variables: there is no posterior to infer`);
-  const seqs = loadDataset(dataPath, t.spec)[split as 'test'].map((s) => normalize(s, t.stats));
+  const seqs = loadDataset(dataPath, t.spec, loadOptions(o, t, t.spec))[split as 'test'].map((s) => normalize(s, t.stats));
   const g = inferGraph(t);
   const session = await openGraph('infer', g.bytes, device(o));
   const post = await inferSplit(t, g.artifact, session, seqs, { batch: int(o.batch, '--batch', 32), seed: int(o.seed, '--seed', 1, 0) });

@@ -9,7 +9,7 @@ import { Exit, shellCommand, UsageError, type Terminal } from './io.js';
 
 /** Raw commander options of `seqc train`. */
 export interface TrainCliOptions {
-  data?: string; steps?: string; epochs?: string; timeLimit?: string; batch?: string; maxLen?: string;
+  data?: string; columns?: string; steps?: string; epochs?: string; timeLimit?: string; batch?: string; maxLen?: string;
   lr?: string; lrSchedule?: string; warmup?: string; clip?: string; weightDecay?: string;
   klAnneal?: string; klStart?: string; validEvery?: string; patience?: string;
   out?: string; seed?: string; device?: string; threads?: string; set?: string[]; resume?: string; iwae?: string; json?: boolean;
@@ -32,7 +32,7 @@ function num<D extends number | null>(key: NumericKey, v: string | undefined, de
 export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
   const device = o.device ?? 'cpu';
   if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, not '${device}'`);
-  const sched = o.lrSchedule ?? 'constant';
+  const sched = o.lrSchedule ?? 'cosine';
   if (!['constant', 'cosine', 'exp'].includes(sched)) throw new UsageError(`--lr-schedule must be constant, cosine or exp, not '${sched}'`);
   if (o.iwae !== undefined && Number(o.iwae) > 1 && (o.klAnneal !== undefined || o.klStart !== undefined)) {
     throw new UsageError('--kl-anneal and --kl-start weight the ELBO\'s KL term; the IWAE bound (--iwae > 1) has no separate KL term to anneal');
@@ -40,21 +40,21 @@ export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
   if (o.steps !== undefined && o.epochs !== undefined) throw new UsageError('give at most one of --steps and --epochs');
   if (o.data !== undefined && !existsSync(o.data)) throw new UsageError(`--data ${o.data}: no such file or directory`, 'give a directory with train, valid and test files, or one file with the splits (README, "Data")');
   return {
-    model: resolve(model), data: o.data !== undefined ? resolve(o.data) : null, sets: o.set ?? [],
-    steps: o.steps !== undefined ? num('steps', o.steps, 0) : o.epochs !== undefined ? null : 1500,
+    model: resolve(model), data: o.data !== undefined ? resolve(o.data) : null, columns: o.columns ?? null, sets: o.set ?? [],
+    steps: o.steps !== undefined ? num('steps', o.steps, 0) : o.epochs !== undefined ? null : 800,
     epochs: num('epochs', o.epochs, null), timeLimit: num('timeLimit', o.timeLimit, null),
     batch: num('batch', o.batch, 16), maxLen: num('maxLen', o.maxLen, null),
     lr: num('lr', o.lr, 1e-3), lrSchedule: sched as TrainConfig['lrSchedule'],
     warmup: num('warmup', o.warmup, 0), clip: num('clip', o.clip, 10), weightDecay: num('weightDecay', o.weightDecay, 0),
     klAnneal: num('klAnneal', o.klAnneal, 0), klStart: num('klStart', o.klStart, 0),
-    validEvery: num('validEvery', o.validEvery, 100), patience: num('patience', o.patience, 5),
+    validEvery: num('validEvery', o.validEvery, 50), patience: num('patience', o.patience, 5),
     seed: num('seed', o.seed, 1), device, threads: num('threads', o.threads, 1), iwae: num('iwae', o.iwae, 1),
   };
 }
 
 /** The settings a resumed run keeps, and the few the command line may change. */
 function resumeConfig(dir: string, model: string | undefined, o: TrainCliOptions, term: Terminal): TrainConfig {
-  const fixed = (['data', 'batch', 'maxLen', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'klAnneal', 'klStart', 'validEvery', 'patience', 'out', 'seed', 'iwae'] as const)
+  const fixed = (['data', 'columns', 'batch', 'maxLen', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'klAnneal', 'klStart', 'validEvery', 'patience', 'out', 'seed', 'iwae'] as const)
     .filter((k) => o[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)
     .concat((o.set ?? []).length ? ['--set'] : []);
   if (fixed.length) {

@@ -1,7 +1,7 @@
 /** @file `seqc eval`, `seqc sample` and `seqc export`: use a trained run (its own model.seq unless a model file is given). */
 import { evaluateSplit, type EvalResult } from '../runtime/evaluate.js';
 import { exportModels } from '../runtime/export.js';
-import { loadDataset, normalize, readSequences } from '../runtime/data/index.js';
+import { DataError, loadDataset, normalize, parseColumns, readSequences, type LoadOptions, type VarSpec } from '../runtime/data/index.js';
 import { openGraph } from '../runtime/graphs.js';
 import type { Device } from '../runtime/session.js';
 import { drawSamples, writeSamples } from '../runtime/sample.js';
@@ -12,7 +12,7 @@ import { Exit, UsageError, type Terminal } from './io.js';
 
 /** Options shared by the commands that use a trained run. */
 export interface UseOptions {
-  checkpoint?: string; set?: string[]; data?: string; split?: string; iwae?: string; json?: boolean; perSequence?: boolean; batch?: string;
+  checkpoint?: string; set?: string[]; data?: string; columns?: string; split?: string; iwae?: string; json?: boolean; perSequence?: boolean; batch?: string;
   num?: string; steps?: string; prefix?: string; seed?: string; out?: string; device?: string; threads?: string; which?: string;
 }
 
@@ -48,6 +48,12 @@ export function describeCheckpoint(t: Trained): string {
   return `${t.checkpointFile} (${t.choice.which === 'file' ? '' : `${t.choice.which}, `}step ${t.checkpoint.step})`;
 }
 
+/** Load options for a --columns mapping (the command's own, else the run's), or none. */
+export function loadOptions(o: UseOptions, t: Trained, spec: readonly VarSpec[]): LoadOptions {
+  const columns = o.columns ?? t.config?.columns;
+  return columns ? { columns: parseColumns(columns, spec) } : {};
+}
+
 /** `seqc eval`: ELBO and IWAE-K log-likelihood of a split, per sequence and per step. */
 export async function runEval(model: string | undefined, o: UseOptions, term: Terminal): Promise<number> {
   const t = trained(model, o, term);
@@ -57,7 +63,7 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
   const K = int(o.iwae, '--iwae', 1);
   const dataPath = o.data ?? (t.config ? dataPathOf(t.config) : undefined);
   if (!dataPath) throw new UsageError('--data is required (the checkpoint is not inside a run directory that records its data)');
-  const ds = loadDataset(dataPath, t.spec);
+  const ds = loadDataset(dataPath, t.spec, loadOptions(o, t, t.spec));
   const raw = ds[split as 'test'];
   const seqs = raw.map((s) => normalize(s, t.stats));
   const session = await openGraph('evaluate', onnxBytes(t.compiled.evaluate), device(o));
@@ -106,7 +112,8 @@ export async function runSample(model: string | undefined, o: UseOptions, term: 
   const t = trained(model, o, term);
   const out = need(o.out, '-o/--out');
   if (o.prefix && o.num !== undefined) throw new UsageError('--num cannot be used with --prefix: one sample continues each prefix sequence');
-  const prefix = o.prefix ? readSequences(o.prefix, t.spec).sequences.map((s) => normalize(s, t.stats)) : undefined;
+  const prefix = o.prefix ? readSequences(o.prefix, t.spec, loadOptions(o, t, t.spec)).sequences.map((s) => normalize(s, t.stats)) : undefined;
+  if (prefix && prefix.length === 0) throw new DataError({ file: o.prefix! }, 'holds no sequences; --prefix needs at least one sequence to continue');
   const longest = prefix ? Math.max(...prefix.map((s) => s.length)) : 0;
   const steps = int(o.steps, '--steps', prefix ? longest * 2 : 40);
   if (prefix && steps < longest) throw new UsageError(`--steps ${steps} is shorter than the longest prefix (${longest} steps)`);

@@ -13,6 +13,8 @@ export interface TrainConfig {
   readonly model: string;
   /** The dataset; null for the built-in speech data. */
   readonly data: string | null;
+  /** A --columns mapping of plain frames to the model's variables (data/columns.ts). */
+  readonly columns?: string | null;
   readonly sets: readonly string[];
   readonly steps: number | null;
   readonly epochs: number | null;
@@ -104,6 +106,7 @@ export function parseStoredConfig(x: unknown, file: string, dir: string): TrainC
   for (const [k, allowed] of Object.entries(choices)) {
     if (!(allowed as readonly string[]).includes(o[k] as string)) throw bad(k, o[k], `one of ${allowed.join(', ')}`);
   }
+  if (o['columns'] !== undefined && o['columns'] !== null && typeof o['columns'] !== 'string') throw bad('columns', o['columns'], 'a --columns mapping such as "dxy=0:2,pen=2", or null');
   if (o['sampleRate'] !== undefined && o['sampleRate'] !== null && !(typeof o['sampleRate'] === 'number' && o['sampleRate'] > 0)) throw bad('sampleRate', o['sampleRate'], 'a positive number or null');
   const cfg = o as unknown as TrainConfig;
   return { ...cfg, model: resolve(dir, cfg.model), data: cfg.data === null ? null : resolve(dir, cfg.data) };

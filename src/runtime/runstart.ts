@@ -11,7 +11,7 @@ import type * as ort from 'onnxruntime-node';
 import { onnxBytes, type Compiled } from '../compiler/pipeline.js';
 import { CheckpointError, loadCheckpoint, manifestHash } from './checkpoint.js';
 import { storedConfig, type TrainConfig } from './config.js';
-import { computeStats, loadDataset, statsFromJson, statsToJson, type Dataset, type NormStats, type VarSpec } from './data/index.js';
+import { computeStats, constantDimensions, loadDataset, parseColumns, statsFromJson, statsToJson, type Dataset, type NormStats, type VarSpec } from './data/index.js';
 import { openGraph } from './graphs.js';
 import { trimMetrics } from './metrics.js';
 import { ParamStore } from './params.js';
@@ -27,6 +27,8 @@ export const BUILTIN_SAMPLE_RATE = 16000;
 
 /** Everything a session of training needs, checked and loaded, before anything is written. */
 export interface PreparedRun {
+  /** Notes about the data and the normalization, for the reporter. */
+  readonly warnings: readonly string[];
   readonly cfg: TrainConfig;
   readonly dir: string;
   readonly resume: boolean;
@@ -73,7 +75,8 @@ export async function prepareRun(cfg: TrainConfig, dir: string, resume: boolean)
     const vars = spec.map((v) => `${v.name} : ${v.elem}[${v.width}]`).join(', ');
     throw new RunError(`no --data given, and ${builtinDataset().describe} does not fit this model (it reads ${vars}); pass --data DIR`);
   }
-  const data = loadDataset(dataPathOf(cfg), spec);
+  const data = loadDataset(dataPathOf(cfg), spec, cfg.columns ? { columns: parseColumns(cfg.columns, spec) } : {});
+  const warnings = (data.notes ?? []).map((n) => `note: ${n}`);
   let store: ParamStore;
   let stats: NormStats;
   let state: PreparedRun['state'];
@@ -92,13 +95,14 @@ export async function prepareRun(cfg: TrainConfig, dir: string, resume: boolean)
   } else {
     store = ParamStore.initialize(c.manifest, new Rng(cfg.seed));
     stats = computeStats(data.train, spec);
+    warnings.push(...constantDimensions(stats));
     state = { step: 0, epoch: 0, position: 0, shuffleState: new Rng(cfg.seed + 1).getState(), noise: new Rng(cfg.seed + 2), best: null, sinceBest: 0 };
   }
   const opts = { device: cfg.device, threads: cfg.threads };
   const session = await openGraph('train_step', onnxBytes(c.train), opts);
   const evalSession = await openGraph('evaluate', onnxBytes(c.evaluate), opts);
   const sampleRate = data.sampleRate ?? (cfg.data === null ? BUILTIN_SAMPLE_RATE : null);
-  return { cfg: { ...cfg, sampleRate }, dir, resume, text, compiled: c, manifestHash: mHash, spec, data, store, stats, state, session, evalSession, resumedFrom };
+  return { warnings, cfg: { ...cfg, sampleRate }, dir, resume, text, compiled: c, manifestHash: mHash, spec, data, store, stats, state, session, evalSession, resumedFrom };
 }
 
 /** Takes the run's lock and writes what a session starts with; returns the lock's release. */

@@ -2,12 +2,12 @@
  * @file Sampling from a trained model: ancestral sampling from the prior, or continuing given
  * prefixes (observations over the prefix are the given ones; latents there are drawn from the
  * prior, not inferred by the guide — a simple approximation, documented); results denormalized back to data units and written as NPY/JSON plus the natural
- * picture or sound: piano rolls and handwriting strokes as SVG, waveforms as WAV and SVG.
+ * picture or sound: piano rolls as SVG and MIDI, handwriting strokes as SVG, waveforms as WAV and SVG.
  */
 import { makeDirectory } from './safefs.js';
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import { denormalize, encodeNpy, encodeWav16, makeBatch, type Sequence } from './data/index.js';
+import { denormalize, encodeNpy, encodeWav16, makeBatch, pianoRollToMidi, type Sequence } from './data/index.js';
 import { lineChartSvg, pianoRollSvg, strokesSvg, waveformSvg } from './plot.js';
 import { Rng } from './rng.js';
 import { RunError, writeFileAtomic } from './run.js';
@@ -86,7 +86,10 @@ export function writeSamples(t: Trained, s: Samples, out: string, sampleRate: nu
   const pen = observed.find((v) => v.elem === 'binary' && v.width === 1);
   const xy = observed.find((v) => v.elem === 'real' && v.width === 2);
   for (let n = 0; n < shown; n++) {
-    if (roll) put(`sample-${n}.svg`, pianoRollSvg(frames(s, roll.name, n), { title: `${t.compiled.manifest.model}: sample ${n}` }));
+    if (roll) {
+      put(`sample-${n}.svg`, pianoRollSvg(frames(s, roll.name, n), { title: `${t.compiled.manifest.model}: sample ${n}` }));
+      put(`sample-${n}.mid`, pianoRollToMidi(frames(s, roll.name, n), { title: `${t.compiled.manifest.model}: sample ${n}` }));
+    }
     else if (pen && xy) {
       const p = frames(s, pen.name, n);
       const d = frames(s, xy.name, n);

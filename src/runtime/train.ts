@@ -55,6 +55,7 @@ export const MAX_BAD_STEPS = 5;
 /** Trains a model into `dir`; with `resume`, continues the run in `dir` from its last checkpoint. */
 export async function train(cfg: TrainConfig, dir: string, resume: boolean, rep: Reporter, signal: { stop: boolean }): Promise<TrainSummary> {
   const p = await prepareRun(cfg, dir, resume);
+  for (const w of p.warnings) rep.warn(w);
   rep.ready?.();
   const run = openRun(p, rep);
   try {

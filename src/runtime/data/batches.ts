@@ -62,17 +62,35 @@ export function cropSequences(seqs: readonly Sequence[], maxLen: number): Sequen
   return seqs.flatMap((s) => {
     if (s.length <= maxLen) return [s];
     const out: Sequence[] = [];
-    for (let start = 0; start < s.length; start += maxLen) {
-      const len = Math.min(maxLen, s.length - start);
-      const values = new Map<string, Float64Array>();
-      for (const [name, x] of s.values) {
-        const w = x.length / s.length;
-        values.set(name, x.subarray(start * w, (start + len) * w));
-      }
-      out.push({ id: `${s.id}@${start}`, length: len, values });
-    }
+    for (let start = 0; start < s.length; start += maxLen) out.push(sliceSequence(s, start, Math.min(maxLen, s.length - start)));
     return out;
   });
+}
+
+/**
+ * Cuts each sequence into windows of exactly `steps` steps starting every `hop` steps
+ * (ids `id@start`); a tail shorter than a window is dropped, so a sequence shorter than
+ * `steps` gives none. Windows share memory with the originals.
+ */
+export function windowSequences(seqs: readonly Sequence[], steps: number, hop: number): Sequence[] {
+  for (const [name, n] of [['steps', steps], ['hop', hop]] as const) {
+    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`window ${name} must be a positive integer, got ${n}`);
+  }
+  return seqs.flatMap((s) => {
+    const out: Sequence[] = [];
+    for (let start = 0; start + steps <= s.length; start += hop) out.push(sliceSequence(s, start, steps));
+    return out;
+  });
+}
+
+/** Steps `start .. start + len` of `s` as a sequence with id `id@start`, sharing memory. */
+function sliceSequence(s: Sequence, start: number, len: number): Sequence {
+  const values = new Map<string, Float64Array>();
+  for (const [name, x] of s.values) {
+    const w = x.length / s.length;
+    values.set(name, x.subarray(start * w, (start + len) * w));
+  }
+  return { id: `${s.id}@${start}`, length: len, values };
 }
 
 /** Pads `seqs` into one time-major batch of the spec's variables. */

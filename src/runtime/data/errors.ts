@@ -37,11 +37,13 @@ export const dataErrors = {
   frameWidth: (w: Where, got: number, v: VarSpec) =>
     new DataError(w, `frame has ${got} values, model expects ${describeVar(v)}`),
   notFinite: (w: Where, v: VarSpec, dim: number, x: number) =>
-    new DataError(w, `${v.name}[${dim}] is ${x}, expected a finite number`),
+    new DataError(w, `${v.label ? `column ${dim}` : `${v.name}[${dim}]`} is ${x}, expected a finite number`),
   notBinary: (w: Where, v: VarSpec, dim: number, x: number) =>
     new DataError(w, `${v.name}[${dim}] is ${x}, expected 0 or 1 for ${describeVar(v)}`),
   notNumber: (w: Where, what: string, got: string) =>
     new DataError(w, `${what} is ${got}, expected a number`),
+  notDecimal: (w: Where, what: string, text: string) =>
+    new DataError(w, `${what} is ${JSON.stringify(text)}, expected a decimal number such as 16, -0.5 or 1.6e1 (hexadecimal, binary, thousands separators and units are not read)`),
   badFrame: (w: Where, got: string, v: VarSpec) =>
     new DataError(w, `frame is ${got}, expected an array of ${v.width} numbers for ${describeVar(v)}`),
   badSequence: (w: Where, got: string, expected: string) =>

@@ -2,17 +2,26 @@
  * @file Per-dimension normalization of real variables: statistics from the training split,
  * (x − mean) / std on the way in, x · std + mean on the way out. Binary variables are left as
  * they are. Statistics serialize to JSON for checkpoints.
+ *
+ * A dimension that is constant over the training split (std at most {@link constantTolerance}
+ * times its variable's scale) is shifted by its mean but not scaled: its std is set to 1. Dividing
+ * by a std near zero would turn any deviation in another split into an enormous value (a
+ * validation ELBO of −1e24 per step); with std 1 such deviations stay in data units, and the
+ * model still sees 0 for the constant in training. {@link constantDimensions} lists them so the
+ * caller can warn.
  */
 import { dataErrors as E } from './errors.js';
 import type { Sequence, VarSpec } from './types.js';
 
-/** The smallest std used; a constant dimension then maps to 0 instead of dividing by zero. */
-export const stdFloor = 1e-8;
+/** Relative size below which a dimension's std counts as zero: std ≤ tolerance · the variable's scale. */
+export const constantTolerance = 1e-6;
 
-/** Mean and std (population, floored at {@link stdFloor}) of each dimension of one variable. */
+/** Mean and std (population; 1 for a constant dimension) of each dimension of one variable. */
 export interface VarStats {
   readonly mean: Float64Array;
   readonly std: Float64Array;
+  /** Dimensions that were constant over the training split (their std is 1). */
+  readonly constant?: readonly number[];
 }
 
 /** Statistics of every real variable, by name. */
@@ -24,7 +33,10 @@ export interface NormStatsJson {
   readonly variables: Record<string, { readonly mean: number[]; readonly std: number[] }>;
 }
 
-/** Per-dimension mean and std over every step of every sequence, for the real variables of `spec` (two passes). */
+/**
+ * Per-dimension mean and std over every step of every sequence, for the real variables of
+ * `spec` (two passes); constant dimensions get std 1 (see the file comment).
+ */
 export function computeStats(train: readonly Sequence[], spec: readonly VarSpec[]): NormStats {
   const out = new Map<string, VarStats>();
   for (const v of spec) {
@@ -41,7 +53,25 @@ export function computeStats(train: readonly Sequence[], spec: readonly VarSpec[
       const x = s.values.get(v.name)!;
       for (let i = 0; i < x.length; i++) sq[i % v.width]! += (x[i]! - mean[i % v.width]!) ** 2;
     }
-    out.set(v.name, { mean, std: sq.map((q) => Math.max(Math.sqrt(q / n), stdFloor)) });
+    const std = sq.map((q) => Math.sqrt(q / n));
+    // The variable's scale: its largest std or mean magnitude (1e-300 keeps an all-zero variable finite).
+    let scale = 1e-300;
+    for (let d = 0; d < v.width; d++) scale = Math.max(scale, std[d]!, Math.abs(mean[d]!));
+    const constant: number[] = [];
+    for (let d = 0; d < v.width; d++) if (std[d]! <= constantTolerance * scale) { std[d] = 1; constant.push(d); }
+    out.set(v.name, { mean, std, ...(constant.length ? { constant } : {}) });
+  }
+  return out;
+}
+
+/** One line per variable with constant dimensions, for the caller to show as a warning. */
+export function constantDimensions(stats: NormStats): string[] {
+  const out: string[] = [];
+  for (const [name, st] of stats) {
+    const c = st.constant ?? [];
+    if (!c.length) continue;
+    const dims = c.length > 8 ? `${c.slice(0, 8).map((d) => `${name}[${d}]`).join(', ')} and ${c.length - 8} more` : c.map((d) => `${name}[${d}]`).join(', ');
+    out.push(`${dims} ${c.length === 1 ? 'is' : 'are'} constant over the training split (${c.length} of ${st.mean.length} dimensions): ${c.length === 1 ? 'it is' : 'they are'} centred but not scaled (std 1), so other splits are compared in data units`);
   }
   return out;
 }

@@ -6,6 +6,8 @@ export interface VarSpec {
   readonly name: string;
   readonly width: number;
   readonly elem: ElemType;
+  /** How messages name it instead of `name : elem[width]` (the rows read for --columns). */
+  readonly label?: string;
 }
 
 /**
@@ -34,9 +36,11 @@ export interface Dataset {
   readonly test: readonly Sequence[];
   /** Samples per second, for WAV data only. */
   readonly sampleRate?: number;
+  /** What loading changed and the user should know (channels mixed down, rates converted). */
+  readonly notes?: readonly string[];
 }
 
 /** `x : real[200]`, the way messages name a variable. */
 export function describeVar(v: VarSpec): string {
-  return `${v.name} : ${v.elem}[${v.width}]`;
+  return v.label ?? `${v.name} : ${v.elem}[${v.width}]`;
 }

@@ -105,7 +105,7 @@ describe('data/errors', () => {
     expectDataError(read('h.csv', 'name,a\ns,1\n', [real('x', 1)]), `${p('h.csv')}:1: no sequence-id column (named seq, sequence or id); header is name, a`);
     expectDataError(read('c.csv', 'id,a,b,c\ns,1,2,3\n', [real('x', 2)]), `${p('c.csv')}:1: 3 feature columns (a, b, c), model expects x : real[2]`);
     expectDataError(read('mc.csv', 'id,x.0,pen\ns,1,0\n', [real('x', 2), binary('pen', 1)]), `${p('mc.csv')}:1: no column x.1 for x : real[2]; header is id, x.0, pen`);
-    expectDataError(read('v.csv', 'id,a\ns,1\ns,abc\n', [real('x', 1)]), `${p('v.csv')}:3: sequence 0 (id "s"), step 1: column 'a' is "abc", expected a number`);
+    expectDataError(read('v.csv', 'id,a\ns,1\ns,abc\n', [real('x', 1)]), `${p('v.csv')}:3: sequence 0 (id "s"), step 1: column 'a' is "abc", expected a decimal number such as 16, -0.5 or 1.6e1 (hexadecimal, binary, thousands separators and units are not read)`);
     expectDataError(read('d.csv', 'id,t,a\ns,0,1\ns,0,2\n', [real('x', 1)]), `${p('d.csv')}:3: sequence 0 (id "s"), step 1: t = 0 also on line 2; each step of a sequence needs its own row`);
   });
 
@@ -115,15 +115,14 @@ describe('data/errors', () => {
     expectDataError(() => loadDataset(f, [binary('x', 88)], { json: 'pianoroll' }), `${f}, split 'train': sequence 0 (id "0"), step 1: note 12 is outside the piano range 21..108`);
   });
 
-  it('errors: WAV files that are stereo, 8-bit, too short, or for the wrong model', () => {
+  it('errors: WAV files of an unsupported width, too short, or for the wrong model', () => {
     const wav = (dir: string, bytes: Uint8Array, spec: readonly VarSpec[]) => () => { tmp.write(`${dir}/a.wav`, bytes); return readSequences(p(dir), spec); };
-    expectDataError(wav('st', wavBytes(1, 16, 8000, new Uint8Array(8), 2), [real('x', 1)]), `${p('st/a.wav')}: audio has 2 channels; expected mono`);
-    expectDataError(wav('u8', wavBytes(1, 16, 8000, new Uint8Array(8)).fill(8, 34, 35), [real('x', 1)]), `${p('u8/a.wav')}: audio is PCM 8-bit; expected 16-bit PCM or 32-bit float`);
+    expectDataError(wav('u12', wavBytes(1, 16, 8000, new Uint8Array(8)).fill(12, 34, 35), [real('x', 1)]), `${p('u12/a.wav')}: audio is PCM 12-bit; expected PCM of 8, 16, 24 or 32 bits or float of 32 or 64 bits`);
     expectDataError(wav('sh', wavBytes(1, 16, 8000, new Uint8Array(4)), [real('x', 3)]), `${p('sh/a.wav')}: audio has 2 samples, fewer than one frame of x : real[3]`);
     expectDataError(wav('bin', wavBytes(1, 16, 8000, new Uint8Array(4)), [binary('x', 1)]), `${p('bin')}: WAV data fills one real variable; model expects x : binary[1]`);
     tmp.write('rate/b.wav', wavBytes(1, 16, 16000, new Uint8Array(4)));
-    expectDataError(wav('rate', wavBytes(1, 16, 8000, new Uint8Array(4)), [real('x', 1)]), `${p('rate/b.wav')}: sample rate is 16000 Hz, but a.wav has 8000 Hz; all files must share one rate`);
-    expectDataError(wav('txt', new TextEncoder().encode('not audio'), [real('x', 1)]), `${p('txt/a.wav')}: not a WAV file (no RIFF/WAVE header)`);
+    expectDataError(wav('rate', wavBytes(1, 16, 8000, new Uint8Array(4)), [real('x', 1)]), `${p('rate/b.wav')}: sample rate is 16000 Hz, but a.wav has 8000 Hz; all files must share one rate, or give the rate to convert them to in the dataset's dataset.json: {"sampleRate": 8000}`);
+    expectDataError(wav('txt', new TextEncoder().encode('not audio'), [real('x', 1)]), `${p('txt/a.wav')}: not a WAV file (no RIFF/WAVE header in its first 12 bytes; it has 9 bytes)`);
   });
 
   it('errors: DataError is an Error named DataError carrying where and detail', () => {

@@ -101,7 +101,7 @@ function number(where: Where, what: string, text: string | undefined): number {
   if (text === undefined || text === '') throw E.notNumber(where, what, 'empty');
   const special = /^([+-]?)(nan|inf|infinity)$/i.exec(text);
   if (special) return special[2]!.toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity;
-  const x = Number(text);
-  if (Number.isNaN(x) || !/^[+-]?(\d|\.\d)/.test(text)) throw E.notNumber(where, what, JSON.stringify(text));
-  return x;
+  // Decimal only: Number() would also read 0x10 as 16, 0b1 as 1 and '1_000' as NaN.
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) throw E.notDecimal(where, what, text);
+  return Number(text);
 }

@@ -20,6 +20,7 @@ export type JsonStyle = 'auto' | 'frames' | 'pianoroll';
  * reports a position, and the parser's reason. `line` is the file line `text` starts on (JSONL).
  */
 export function parseJson(file: string, text: string, line?: number): unknown {
+  if (text.trim() === '') throw E.malformed(line === undefined ? { file } : { file, line }, 'file is empty; expected JSON: an array of sequences, {"sequences": [...]}, or {"train": [...], "valid": [...], "test": [...]}');
   try { return JSON.parse(text); } catch (e) {
     const msg = (e as Error).message;
     const reason = msg.replace(/,? in JSON at position.*$/s, '');
@@ -68,7 +69,7 @@ function listOf(file: string, top: unknown): unknown[] {
 
 function resolveStyle(style: JsonStyle, spec: readonly VarSpec[], seqs: readonly unknown[]): 'frames' | 'pianoroll' {
   if (style !== 'auto') return style;
-  return isPianoRollSpec(spec) && looksLikePianoRoll(seqs) ? 'pianoroll' : 'frames';
+  return isPianoRollSpec(spec) && looksLikePianoRoll(seqs, spec[0]!.elem === 'binary') ? 'pianoroll' : 'frames';
 }
 
 function sequencesFromList(file: string, list: readonly unknown[], spec: readonly VarSpec[], style: JsonStyle): Sequence[] {
@@ -88,6 +89,7 @@ function sequenceFromJson(at: SeqAt, spec: readonly VarSpec[], value: unknown, m
     if (spec.length !== 1) throw E.badSequence(whereOf(at), describeValue(value), `an object with keys ${spec.map((v) => v.name).join(', ')} (the model reads several variables)`);
     values.set(spec[0]!.name, read(spec[0]!, value));
   } else if (typeof value === 'object' && value !== null) {
+    if (spec.length === 1 && spec[0]!.label) throw E.badSequence(whereOf(at), describeValue(value), `an array of frames: ${spec[0]!.label} maps the columns of plain frames; sequences keyed by variable name need no --columns`);
     for (const key of Object.keys(value)) {
       if (key !== 'id' && !spec.some((v) => v.name === key)) throw E.unknownVariable(whereOf(at), key, spec);
     }

@@ -28,13 +28,14 @@ const itemSize: Record<NpyDtype, number> = { '<f4': 4, '<f8': 8, '<i4': 4, '<i8'
 /** Decodes the bytes of an NPY file; `file` names it in errors. */
 export function decodeNpy(bytes: Uint8Array, file: string): NpyArray {
   const bad = (detail: string) => E.malformed({ file }, detail);
+  if (bytes.length === 0) throw bad('file is empty; expected an NPY file (numpy.save)');
   if (bytes.length < 10 || String.fromCharCode(...bytes.subarray(0, 6)) !== MAGIC) throw bad('not an NPY file (no \\x93NUMPY magic string)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6]!;
   if (major < 1 || major > 3) throw bad(`NPY format version ${major}.${bytes[7]} is not supported; expected 1.0, 2.0 or 3.0`);
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
-  if (start + headerLen > bytes.length) throw bad('NPY header is truncated');
+  if (start + headerLen > bytes.length) throw bad(`NPY header is truncated: its length field says ${headerLen} bytes, the file has ${bytes.length - start} after it`);
   const header = Buffer.from(bytes.subarray(start, start + headerLen)).toString(major === 3 ? 'utf8' : 'latin1');
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
@@ -42,7 +43,10 @@ export function decodeNpy(bytes: Uint8Array, file: string): NpyArray {
   if (descr === undefined || fortran === undefined || shapeText === undefined) throw bad(`NPY header is not a dict with descr, fortran_order and shape: ${header.trim()}`);
   if (!(npyDtypes as readonly string[]).includes(descr)) throw bad(`dtype '${descr}' is not supported; expected one of ${npyDtypes.join(', ')}`);
   if (fortran === 'True') throw bad('array is in Fortran order; save it in C order (numpy.ascontiguousarray)');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const dims = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const badDim = dims.findIndex((s) => !/^\d+L?$/.test(s));
+  if (badDim >= 0) throw bad(`NPY header field 'shape' is (${shapeText.trim()}): dimension ${badDim} is '${dims[badDim]}', expected a non-negative integer. The header is malformed, not the data: rewrite the file with numpy.save`);
+  const shape = dims.map((s) => parseInt(s, 10));
   const dtype = descr as NpyDtype;
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
