@@ -19,7 +19,7 @@ describe('faults: full, read-only and forbidden disks', function () {
   let mounted = false;
 
   before(async () => {
-    const r = await seqc('train', MODEL, '--data', data, '--steps', '40', '--valid-every', '10', '--out', straight, ...SMALL);
+    const r = await seqc('train', MODEL, '--data', data, '--steps', '40', '--valid-every', '10', '--lr-schedule', 'constant', '--out', straight, ...SMALL);
     expect(r.code, r.err).to.equal(0);
   });
   afterEach(() => {
@@ -46,7 +46,7 @@ describe('faults: full, read-only and forbidden disks', function () {
     it(`a disk that fills during --resume (${free / 1000} kB left): exit 5, checkpoints intact; after freeing space the run finishes bit for bit`, async function () {
       tmpfs(this, '400k');
       const run = join(mnt, 'run');
-      expect((await seqc('train', MODEL, '--data', data, '--steps', '20', '--valid-every', '10', '--out', run, ...SMALL)).code).to.equal(0);
+      expect((await seqc('train', MODEL, '--data', data, '--steps', '20', '--valid-every', '10', '--lr-schedule', 'constant', '--out', run, ...SMALL)).code).to.equal(0);
       const filler = join(mnt, 'filler');
       fill(filler, mnt, free);
       const r = await seqc('train', '--resume', run, '--steps', '40');
@@ -65,7 +65,7 @@ describe('faults: full, read-only and forbidden disks', function () {
   it('a read-only file system: --resume exits 5 naming EROFS; eval still works; sample -o there exits 5', async function () {
     tmpfs(this, '1m');
     const run = join(mnt, 'run');
-    expect((await seqc('train', MODEL, '--data', data, '--steps', '20', '--valid-every', '10', '--out', run, ...SMALL)).code).to.equal(0);
+    expect((await seqc('train', MODEL, '--data', data, '--steps', '20', '--valid-every', '10', '--lr-schedule', 'constant', '--out', run, ...SMALL)).code).to.equal(0);
     remount(mnt, 'ro');
     expectFault(await seqc('train', '--resume', run, '--steps', '50'), 5, `cannot open ${join(run, '.lock')}: the file system is read-only (EROFS)`, 'hint: write to a writable location');
     const e = await seqc('eval', '--checkpoint', run, '--json');

@@ -22,7 +22,7 @@ describe('faults: the run directory is data, not code', function () {
   };
 
   before(async () => {
-    const r = await seqc('train', MODEL, '--data', data, '--steps', '20', '--valid-every', '10', '--out', base, ...SMALL);
+    const r = await seqc('train', MODEL, '--data', data, '--steps', '20', '--valid-every', '10', '--lr-schedule', 'constant', '--out', base, ...SMALL);
     expect(r.code, r.err).to.equal(0);
   });
 
@@ -109,7 +109,7 @@ describe('faults: the run directory is data, not code', function () {
 
   it('a torn last metrics line is dropped on --resume (with a warning) and the run continues bit for bit; a damaged middle line is reported by line', async () => {
     const straight = join(root, 'straight30');
-    expect((await seqc('train', MODEL, '--data', data, '--steps', '30', '--valid-every', '10', '--out', straight, ...SMALL)).code).to.equal(0);
+    expect((await seqc('train', MODEL, '--data', data, '--steps', '30', '--valid-every', '10', '--lr-schedule', 'constant', '--out', straight, ...SMALL)).code).to.equal(0);
     const torn = copy('torn');
     writeFileSync(join(torn, 'metrics.jsonl'), readFileSync(join(torn, 'metrics.jsonl'), 'utf8') + '{"step":21,"epoch":21,"lo');
     const r = await seqc('train', '--resume', torn, '--steps', '30');
