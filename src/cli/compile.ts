@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseOverrides } from '../compiler/check/dims.js';
 import { renderDiagnostic } from '../compiler/diagnostics.js';
 import { printGraph } from '../compiler/ir/print.js';
+import { printProgram } from '../compiler/print-program.js';
 import { dumpModel } from '../compiler/onnx/dump.js';
 import { multiStep, multiStepSpec } from '../compiler/onnx/multistep.js';
 import { encodeModel } from '../compiler/onnx/proto.js';
@@ -46,15 +47,16 @@ export function compileFile(file: string, opts: CompileCliOptions, term: Termina
 
 /** Runs `seqc compile`; returns the exit code. */
 export function runCompile(file: string, opts: CompileCliOptions, term: Terminal): number {
-  if (opts.print && opts.print !== 'ir' && opts.print !== 'onnx') throw new UsageError(`--print must be ir or onnx, not '${opts.print}'`);
+  if (opts.print && !['ir', 'onnx', 'program'].includes(opts.print)) throw new UsageError(`--print must be ir, onnx or program, not '${opts.print}'`);
   const graph = opts.graph ?? 'train_step';
-  if (!['train_step', 'evaluate', 'sample'].includes(graph)) throw new UsageError(`--graph must be train_step, evaluate or sample, not '${graph}'`);
-  if (!opts.print && !opts.out) throw new UsageError('compile needs -o DIR (or --print ir|onnx)');
+  if (!['train_step', 'evaluate', 'evaluate_fivo', 'sample'].includes(graph)) throw new UsageError(`--graph must be train_step, evaluate, evaluate_fivo or sample, not '${graph}'`);
+  if (!opts.print && !opts.out) throw new UsageError('compile needs -o DIR (or --print ir|onnx|program)');
   const t0 = performance.now();
   const c = compileFile(file, opts, term);
   if (!c) return Exit.modelErrors;
-  const art = graph === 'evaluate' ? c.evaluate : graph === 'sample' ? c.sample : c.train;
-  if (opts.print === 'ir') term.out(printGraph(art.ir));
+  const art = graph === 'evaluate' ? c.evaluate : graph === 'evaluate_fivo' ? c.evaluateFivo : graph === 'sample' ? c.sample : c.train;
+  if (opts.print === 'program') term.out(printProgram(c.program));
+  else if (opts.print === 'ir') term.out(printGraph(art.ir));
   else if (opts.print === 'onnx') term.out(dumpModel(art.onnx));
   if (opts.out) {
     mkdirSync(opts.out, { recursive: true });

@@ -7,6 +7,7 @@ import { runTrain } from './train.js';
 import { runEval, runExport, runSample } from './use.js';
 import { runFmt } from './fmt.js';
 import { runInfer } from './infer.js';
+import { runCompare } from './compare.js';
 import { Exit, processTerminal, reportFailure, UsageError, type Terminal } from './io.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -46,8 +47,8 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--set <name=value>', 'override a hyperparameter (repeatable)', collect, [])
     .option('--dtype <type>', 'float32 or float64', 'float32')
     .option('--optimizer <kind>', 'adam or sgd', 'adam')
-    .option('--print <form>', 'print the ir or an op-per-line onnx dump of one graph')
-    .option('--graph <name>', 'which graph --print shows: train_step, evaluate or sample', 'train_step')
+    .option('--print <form>', 'print the step program, or the ir or an op-per-line onnx dump of one graph (program, ir or onnx)')
+    .option('--graph <name>', 'which graph --print shows: train_step, evaluate, evaluate_fivo or sample', 'train_step')
     .option('--multi-step', 'also write train_steps.onnx: K optimizer steps per call inside an ONNX Loop (batch inputs stacked [K, T, B, ...])')
     .action((file: string, opts: Record<string, string | string[]>) => {
       code = runCompile(file, opts as never, term);
@@ -68,7 +69,9 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--warmup <n>', 'linear learning-rate warm-up steps (default 0)')
     .option('--clip <x>', 'global gradient-norm clipping threshold, 0 = off (default 10)')
     .option('--weight-decay <x>', 'decoupled weight decay (default 0)')
-    .option('--iwae <k>', 'train on the importance-weighted bound with k samples per sequence (default 1: the ELBO)')
+    .option('--bound <b>', 'training bound: elbo, iwae (importance-weighted, Burda et al. 2016) or fivo (particle filter, Maddison et al. 2017) (default elbo)')
+    .option('--particles <k>', 'particles per sequence of the iwae or fivo bound (default 8)')
+    .option('--iwae <k>', 'synonym of --bound iwae --particles k')
     .option('--kl-anneal <n>', 'raise the KL weight linearly to 1 over n steps (default 0: always 1)')
     .option('--kl-start <x>', 'initial KL weight when annealing (default 0)')
     .option('--valid-every <n>', 'validate and checkpoint every n steps (default 50)')
@@ -96,7 +99,9 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--data <path>', 'dataset (default: the run\'s training data)')
     .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2 (default: the run\'s)')
     .option('--split <name>', 'train, valid or test (default test)')
-    .option('--iwae <k>', 'importance samples per sequence (default 1)')
+    .option('--bound <b>', 'iwae (default: the ELBO and the importance-sampled estimate) or fivo (also the particle-filter bound)')
+    .option('--particles <k>', 'importance samples or particles per sequence (default 1)')
+    .option('--iwae <k>', 'synonym of --particles k')
     .option('--batch <n>', 'sequences per evaluation batch')
     .option('--seed <n>', 'noise seed (default 1)')
     .option('--json', 'print one JSON object')
@@ -110,6 +115,28 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--seed <n>', 'noise seed (default 1)')
     .option('-o, --out <dir>', 'output directory')
     .action(async (file: string | undefined, opts: Record<string, string>) => { code = await runSample(file, opts, term); });
+  program
+    .command('compare')
+    .description('train two or more models on the same data, seed, batches and budget; print a table and draw their validation curves in one SVG')
+    .argument('<files...>', 'model files (.seq)')
+    .option('--data <path>', 'dataset (default: the built-in speech data)')
+    .option('--columns <map>', 'map the columns of plain frames to the models\' variables, e.g. dxy=0:2,pen=2')
+    .option('--time-limit <s>', 'seconds of training per model')
+    .option('--steps <n>', 'optimizer steps per model (instead of, or with, --time-limit)')
+    .option('--epochs <n>', 'passes over the training split per model')
+    .option('--batch <n>', 'sequences per batch (default 16)')
+    .option('--max-len <n>', 'cut training sequences into windows of at most n steps')
+    .option('--lr <x>', 'learning rate (default 1e-3)')
+    .option('--lr-schedule <kind>', 'constant, cosine or exp (default cosine)')
+    .option('--valid-every <n>', 'validate every n steps (default 50)')
+    .option('--bound <b>', 'training bound of every model: elbo, iwae or fivo (default elbo)')
+    .option('--particles <k>', 'particles of the iwae or fivo bound (default 8)')
+    .option('--eval-k <k>', 'importance samples of the test estimate (default 100)')
+    .option('--seed <n>', 'seed shared by every model (default 1)')
+    .option('--set <name=value>', 'override a hyperparameter in every model that declares it (repeatable)', collect, [])
+    .option('--threads <n>', 'intra-op threads (default 1)')
+    .option('--out <dir>', 'output directory (default runs/compare)')
+    .action(async (files: string[], opts: Record<string, string>) => { code = await runCompare(files, { ...opts, iwaeEval: opts['evalK'] } as never, term); });
   useCommand('infer', 'write the posterior over the latents of every sequence of a split (NPY and SVG)')
     .option('--data <path>', 'dataset (default: the run\'s training data)')
     .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2 (default: the run\'s)')

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expectation, numericRules, satisfies, type NumericKey, type TrainConfig } from '../runtime/config.js';
+import type { Bound } from '../compiler/pipeline.js';
 import { freshRunDir, readRunConfig, RunError } from '../runtime/run.js';
 import { train, type TrainSummary } from '../runtime/train.js';
 import { withHint } from './faults.js';
@@ -12,7 +13,7 @@ export interface TrainCliOptions {
   data?: string; columns?: string; steps?: string; epochs?: string; timeLimit?: string; batch?: string; maxLen?: string;
   lr?: string; lrSchedule?: string; warmup?: string; clip?: string; weightDecay?: string;
   klAnneal?: string; klStart?: string; validEvery?: string; patience?: string;
-  out?: string; seed?: string; device?: string; threads?: string; set?: string[]; resume?: string; iwae?: string; json?: boolean;
+  out?: string; seed?: string; device?: string; threads?: string; set?: string[]; resume?: string; iwae?: string; bound?: string; particles?: string; json?: boolean;
 }
 
 /** The signals that stop training at a step boundary with a checkpoint, and their exit codes (128 + number). */
@@ -34,8 +35,9 @@ export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
   if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, not '${device}'`);
   const sched = o.lrSchedule ?? 'cosine';
   if (!['constant', 'cosine', 'exp'].includes(sched)) throw new UsageError(`--lr-schedule must be constant, cosine or exp, not '${sched}'`);
-  if (o.iwae !== undefined && Number(o.iwae) > 1 && (o.klAnneal !== undefined || o.klStart !== undefined)) {
-    throw new UsageError('--kl-anneal and --kl-start weight the ELBO\'s KL term; the IWAE bound (--iwae > 1) has no separate KL term to anneal');
+  const tb = boundFrom(o);
+  if (tb.bound !== 'elbo' && (o.klAnneal !== undefined || o.klStart !== undefined)) {
+    throw new UsageError(`--kl-anneal and --kl-start weight the ELBO's KL term; the ${tb.bound.toUpperCase()} bound has no separate KL term to anneal`);
   }
   if (o.steps !== undefined && o.epochs !== undefined) throw new UsageError('give at most one of --steps and --epochs');
   if (o.data !== undefined && !existsSync(o.data)) throw new UsageError(`--data ${o.data}: no such file or directory`, 'give a directory with train, valid and test files, or one file with the splits (README, "Data")');
@@ -48,13 +50,25 @@ export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
     warmup: num('warmup', o.warmup, 0), clip: num('clip', o.clip, 10), weightDecay: num('weightDecay', o.weightDecay, 0),
     klAnneal: num('klAnneal', o.klAnneal, 0), klStart: num('klStart', o.klStart, 0),
     validEvery: num('validEvery', o.validEvery, 50), patience: num('patience', o.patience, 5),
-    seed: num('seed', o.seed, 1), device, threads: num('threads', o.threads, 1), iwae: num('iwae', o.iwae, 1),
+    seed: num('seed', o.seed, 1), device, threads: num('threads', o.threads, 1),
+    bound: tb.bound, particles: tb.particles, iwae: tb.bound === 'iwae' ? tb.particles : 1,
   };
+}
+
+/** `--bound B --particles K`, with `--iwae K` as a synonym of `--bound iwae --particles K`. */
+function boundFrom(o: TrainCliOptions): { bound: Bound; particles: number } {
+  const b = o.bound ?? (o.iwae !== undefined && Number(o.iwae) > 1 ? 'iwae' : 'elbo');
+  if (b !== 'elbo' && b !== 'iwae' && b !== 'fivo') throw new UsageError(`--bound must be elbo, iwae or fivo, not '${b}'`);
+  if (o.iwae !== undefined && o.particles !== undefined) throw new UsageError('--iwae K is a synonym of --bound iwae --particles K: give one of --iwae and --particles');
+  if (o.iwae !== undefined && b !== 'iwae' && Number(o.iwae) > 1) throw new UsageError(`--iwae ${o.iwae} asks for the IWAE bound, but --bound is ${b}`);
+  const k = num('particles', o.particles ?? o.iwae, b === 'elbo' ? 1 : 8);
+  if (b === 'elbo' && k !== 1) throw new UsageError(`the ELBO uses one sample per sequence; --particles ${k} needs --bound iwae or --bound fivo`);
+  return { bound: b, particles: k };
 }
 
 /** The settings a resumed run keeps, and the few the command line may change. */
 function resumeConfig(dir: string, model: string | undefined, o: TrainCliOptions, term: Terminal): TrainConfig {
-  const fixed = (['data', 'columns', 'batch', 'maxLen', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'klAnneal', 'klStart', 'validEvery', 'patience', 'out', 'seed', 'iwae'] as const)
+  const fixed = (['data', 'columns', 'batch', 'maxLen', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'klAnneal', 'klStart', 'validEvery', 'patience', 'out', 'seed', 'iwae', 'bound', 'particles'] as const)
     .filter((k) => o[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)
     .concat((o.set ?? []).length ? ['--set'] : []);
   if (fixed.length) {
@@ -101,7 +115,7 @@ export async function runTrain(model: string | undefined, o: TrainCliOptions, te
   try {
     s = await train(cfg, dir, resume, {
       info: say, warn: (l) => term.err(`seqc: ${l}`), stream: term.progress ?? process.stderr,
-      ready: () => say(`training ${shown} into ${dir}/ (${cfg.steps !== null ? `${cfg.steps} steps` : `${cfg.epochs} epochs`}, batch ${cfg.batch}, lr ${cfg.lr}${(cfg.iwae ?? 1) > 1 ? `, IWAE bound with K = ${cfg.iwae}` : ''}, seed ${cfg.seed}, ${cfg.device})`),
+      ready: () => say(`training ${shown} into ${dir}/ (${cfg.steps !== null ? `${cfg.steps} steps` : `${cfg.epochs} epochs`}, batch ${cfg.batch}, lr ${cfg.lr}${boundText(cfg)}, seed ${cfg.seed}, ${cfg.device})`),
     }, signal);
   } catch (e) {
     // The boundary names the fault; say how to go on when the run already has a checkpoint.
@@ -140,4 +154,10 @@ export async function runTrain(model: string | undefined, o: TrainCliOptions, te
 
 function modelName(path: string): string {
   return path.replace(/^.*[\\/]/, '').replace(/\.seq$/, '');
+}
+
+/** `, FIVO bound with K = 8` for the banner (nothing for the ELBO). */
+function boundText(cfg: TrainConfig): string {
+  const b = cfg.bound ?? ((cfg.iwae ?? 1) > 1 ? 'iwae' : 'elbo');
+  return b === 'elbo' ? '' : `, ${b.toUpperCase()} bound with K = ${cfg.particles ?? cfg.iwae}`;
 }

@@ -1,5 +1,5 @@
 /** @file `seqc eval`, `seqc sample` and `seqc export`: use a trained run (its own model.seq unless a model file is given). */
-import { evaluateSplit, type EvalResult } from '../runtime/evaluate.js';
+import { evaluateFivo, evaluateSplit, type EvalResult } from '../runtime/evaluate.js';
 import { exportModels } from '../runtime/export.js';
 import { DataError, loadDataset, normalize, parseColumns, readSequences, type LoadOptions, type VarSpec } from '../runtime/data/index.js';
 import { openGraph } from '../runtime/graphs.js';
@@ -12,7 +12,7 @@ import { Exit, UsageError, type Terminal } from './io.js';
 
 /** Options shared by the commands that use a trained run. */
 export interface UseOptions {
-  checkpoint?: string; set?: string[]; data?: string; columns?: string; split?: string; iwae?: string; json?: boolean; perSequence?: boolean; batch?: string;
+  checkpoint?: string; set?: string[]; data?: string; columns?: string; split?: string; iwae?: string; bound?: string; particles?: string; json?: boolean; perSequence?: boolean; batch?: string;
   num?: string; steps?: string; prefix?: string; seed?: string; out?: string; device?: string; threads?: string; which?: string;
 }
 
@@ -60,7 +60,11 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
   const split = o.split ?? 'test';
   if (!['train', 'valid', 'test'].includes(split)) throw new UsageError(`--split must be train, valid or test, not '${split}'`);
   if (o.perSequence && !o.json) throw new UsageError('--per-sequence adds the per-sequence values to --json output; give --json too');
-  const K = int(o.iwae, '--iwae', 1);
+  if (o.iwae !== undefined && o.particles !== undefined) throw new UsageError('--iwae K is a synonym of --particles K: give one of them');
+  const bound = o.bound ?? 'iwae';
+  if (bound !== 'iwae' && bound !== 'fivo' && bound !== 'elbo') throw new UsageError(`--bound must be elbo, iwae or fivo, not '${bound}'`);
+  const K = o.iwae !== undefined ? int(o.iwae, '--iwae', 1) : int(o.particles, '--particles', 1);
+  const exact = t.compiled.manifest.exact;
   const dataPath = o.data ?? (t.config ? dataPathOf(t.config) : undefined);
   if (!dataPath) throw new UsageError('--data is required (the checkpoint is not inside a run directory that records its data)');
   const ds = loadDataset(dataPath, t.spec, loadOptions(o, t, t.spec));
@@ -70,13 +74,18 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
   const batch = int(o.batch, '--batch', Math.max(1, Math.floor(256 / K)));
   const r = await evaluateSplit(t.compiled, session, seqs, t.spec, t.stats, { batch, k: K, seed: int(o.seed, '--seed', 1, 0), store: t.store });
   refuseNonFinite(r, raw.map((s) => s.id), split, t);
+  const fv = bound === 'fivo'
+    ? await evaluateFivo(t.compiled, await openGraph('evaluate_fivo', onnxBytes(t.compiled.evaluateFivo), device(o)), seqs, t.spec, t.stats, { batch, k: K, seed: int(o.seed, '--seed', 1, 0) + 1, store: t.store })
+    : null;
   const nSteps = r.lengths.reduce((a, b) => a + b, 0);
   const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
   if (o.json) {
     term.out(JSON.stringify({
       split, n_sequences: seqs.length, n_steps: nSteps, k: K, elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep,
-      iwae_per_seq: mean(r.iwaePerSeq), iwae_per_step: r.iwaePerStep, checkpoint: t.checkpointFile, checkpoint_kind: t.choice.which, step: t.checkpoint.step,
-      ...(o.perSequence ? { sequences: r.lengths.map((len, i) => ({ index: i, id: raw[i]!.id, length: len, elbo: r.elboPerSeq[i], iwae: r.iwaePerSeq[i] })) } : {}),
+      iwae_per_seq: mean(r.iwaePerSeq), iwae_per_step: r.iwaePerStep, exact,
+      ...(fv ? { fivo_per_seq: mean(fv.fivoPerSeq), fivo_per_step: fv.fivoPerStep, resampling_rate: fv.resamplingRate } : {}),
+      checkpoint: t.checkpointFile, checkpoint_kind: t.choice.which, step: t.checkpoint.step,
+      ...(o.perSequence ? { sequences: r.lengths.map((len, i) => ({ index: i, id: raw[i]!.id, length: len, elbo: r.elboPerSeq[i], iwae: r.iwaePerSeq[i], ...(fv ? { fivo: fv.fivoPerSeq[i] } : {}) })) } : {}),
     }));
     return Exit.ok;
   }
@@ -84,10 +93,14 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
     `model ${t.compiled.manifest.model}, checkpoint ${describeCheckpoint(t)}, split '${split}' of ${dataPath}: ${seqs.length} sequences, ${nSteps} steps`,
     ...table([
       ['', 'per sequence', 'per step'],
-      [`ELBO (lower bound; mean of ${K} one-sample estimate${K === 1 ? '' : 's'})`, mean(r.elboPerSeq).toFixed(3), r.elboPerStep.toFixed(3)],
-      [`log-likelihood, importance-sampled, K = ${K}`, mean(r.iwaePerSeq).toFixed(3), r.iwaePerStep.toFixed(3)],
+      ...(exact ? [['log-likelihood, exact (nothing is sampled: every latent is summed out)', mean(r.iwaePerSeq).toFixed(3), r.iwaePerStep.toFixed(3)]] : [
+        [`ELBO (lower bound; mean of ${K} one-sample estimate${K === 1 ? '' : 's'})`, mean(r.elboPerSeq).toFixed(3), r.elboPerStep.toFixed(3)],
+        [`log-likelihood, importance-sampled, K = ${K}`, mean(r.iwaePerSeq).toFixed(3), r.iwaePerStep.toFixed(3)],
+        ...(fv ? [[`FIVO bound, particle filter, K = ${K} (resampled at ${(100 * fv.resamplingRate).toFixed(1)}% of steps)`, mean(fv.fivoPerSeq).toFixed(3), fv.fivoPerStep.toFixed(3)]] : []),
+      ]),
     ]).map((l) => `  ${l}`),
-    '  (nats, in the units of the data; the IWAE-K estimate is a lower bound on log p(x) in expectation that tightens as K grows; K = 1 is a one-sample ELBO)',
+    exact ? '  (nats, in the units of the data; the same for every --particles K)'
+      : '  (nats, in the units of the data; the IWAE-K and FIVO-K estimates are lower bounds on log p(x) in expectation that tighten as K grows; K = 1 IWAE is a one-sample ELBO)',
   ].join('\n'));
   return Exit.ok;
 }

@@ -7,6 +7,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { RunError } from './errors.js';
 import type { LrSchedule } from './schedules.js';
 import type { Device } from './session.js';
+import type { Bound } from '../compiler/pipeline.js';
 
 /** Everything `seqc train` can be told. Paths are absolute in memory, relative to the run in config.json. */
 export interface TrainConfig {
@@ -35,13 +36,17 @@ export interface TrainConfig {
   readonly threads: number;
   /** Importance samples per sequence for the IWAE training bound (1 = ELBO). */
   readonly iwae?: number;
+  /** The training bound (absent in runs of seqppl 0.1: the ELBO, or IWAE when iwae > 1). */
+  readonly bound?: Bound;
+  /** Particles per sequence of the IWAE or FIVO bound. */
+  readonly particles?: number;
   /** Samples per second of waveform data (set by the run, for writing WAV samples). */
   readonly sampleRate?: number | null;
 }
 
 /** The numeric settings. */
 export type NumericKey = 'steps' | 'epochs' | 'timeLimit' | 'batch' | 'maxLen' | 'lr' | 'warmup' | 'clip' | 'weightDecay' |
-  'klAnneal' | 'klStart' | 'validEvery' | 'patience' | 'seed' | 'threads' | 'iwae';
+  'klAnneal' | 'klStart' | 'validEvery' | 'patience' | 'seed' | 'threads' | 'iwae' | 'particles';
 
 /** One numeric setting: its flag, whether it is an integer, its least value, whether it may be null. */
 export interface NumericRule { readonly flag: string; readonly int: boolean; readonly min: number; readonly nullable: boolean }
@@ -64,6 +69,7 @@ export const numericRules: { readonly [K in NumericKey]: NumericRule } = {
   seed: { flag: '--seed', int: true, min: 0, nullable: false },
   threads: { flag: '--threads', int: true, min: 1, nullable: false },
   iwae: { flag: '--iwae', int: true, min: 1, nullable: false },
+  particles: { flag: '--particles', int: true, min: 1, nullable: false },
 };
 
 /** What a rule expects, for messages: `an integer ≥ 1`. */
@@ -99,9 +105,10 @@ export function parseStoredConfig(x: unknown, file: string, dir: string): TrainC
   if (o['data'] !== null && typeof o['data'] !== 'string') throw bad('data', o['data'], 'a path, or null for the built-in dataset');
   if (!Array.isArray(o['sets']) || !o['sets'].every((s) => typeof s === 'string')) throw bad('sets', o['sets'], 'a list of name=value strings');
   for (const [k, r] of Object.entries(numericRules) as [NumericKey, NumericRule][]) {
-    if (k === 'iwae' && o[k] === undefined) continue;
+    if ((k === 'iwae' || k === 'particles') && o[k] === undefined) continue;
     if (!satisfies(r, o[k])) throw bad(k, o[k], `${expectation(r)}${r.nullable ? ' or null' : ''}`);
   }
+  if (o['bound'] !== undefined && !(['elbo', 'iwae', 'fivo'] as unknown[]).includes(o['bound'])) throw bad('bound', o['bound'], 'one of elbo, iwae, fivo');
   if (o['steps'] !== null && o['epochs'] !== null) throw bad('epochs', o['epochs'], 'null when steps is given');
   for (const [k, allowed] of Object.entries(choices)) {
     if (!(allowed as readonly string[]).includes(o[k] as string)) throw bad(k, o[k], `one of ${allowed.join(', ')}`);

@@ -66,3 +66,38 @@ export async function evaluateSplit(c: Compiled, session: ort.InferenceSession, 
     elboPerStep: elbo.reduce((a, b) => a + b, 0) / steps, iwaePerStep: iwae.reduce((a, b) => a + b, 0) / steps,
   };
 }
+
+/** FIVO per sequence and per step, and how often the particle filter resampled. */
+export interface FivoResult {
+  readonly k: number;
+  readonly fivoPerSeq: number[];
+  readonly fivoPerStep: number;
+  /** Resampling events per valid step, over the whole split. */
+  readonly resamplingRate: number;
+}
+
+/** The FIVO bound of normalized sequences with K particles (evaluate_fivo.onnx). */
+export async function evaluateFivo(c: Compiled, session: ort.InferenceSession, seqs: readonly Sequence[], spec: readonly VarSpec[],
+  stats: NormStats, opts: { batch: number; k: number; seed: number; store: ParamStore }): Promise<FivoResult> {
+  const observed = spec.filter((v) => c.manifest.variables.find((x) => x.name === v.name)?.role === 'observe');
+  const jac = logJacobian(observed, stats);
+  const rng = new Rng(opts.seed);
+  const fivo: number[] = [];
+  let resampled = 0;
+  let steps = 0;
+  for (let i = 0; i < seqs.length; i += opts.batch) {
+    const group = seqs.slice(i, i + opts.batch);
+    const batch = makeBatch(group, spec, Float32Array);
+    const out = await session.run(graphFeeds(c.manifest.graphs.evaluate_fivo.inputs, {
+      store: opts.store, T: batch.steps, B: batch.size, K: opts.k, values: (v) => batch.values.get(v), mask: batch.mask, noise: rng, scalars: {},
+    }));
+    const f = out['fivo']!.data as Float32Array;
+    const r = out['resampled']!.data as Float32Array;
+    group.forEach((s, b) => {
+      fivo.push(f[b]! + s.length * jac);
+      resampled += r[b]!;
+      steps += s.length;
+    });
+  }
+  return { k: opts.k, fivoPerSeq: fivo, fivoPerStep: fivo.reduce((a, b) => a + b, 0) / steps, resamplingRate: resampled / steps };
+}

@@ -10,7 +10,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseOverrides } from '../compiler/check/dims.js';
-import { compile, onnxBytes, type Compiled, type Manifest } from '../compiler/pipeline.js';
+import { compile, onnxBytes, type Bound, type Compiled, type Manifest } from '../compiler/pipeline.js';
 import { renderDiagnostic } from '../compiler/diagnostics.js';
 import { canonicalText } from '../compiler/canonical.js';
 import { parse } from '../compiler/parse.js';
@@ -53,10 +53,22 @@ export function dataPathOf(cfg: Pick<TrainConfig, 'data'>): string {
   return cfg.data ?? builtinDataset().path;
 }
 
+/** The training bound a run was configured with (`TrainConfig` fields; `iwae` is the older spelling). */
+export interface TrainingBound {
+  readonly bound?: Bound;
+  readonly particles?: number;
+  readonly iwaeK?: number;
+}
+
+/** The training bound of a stored or fresh configuration. */
+export function boundOf(cfg: { bound?: Bound; particles?: number; iwae?: number } | null | undefined): TrainingBound {
+  return { ...(cfg?.bound ? { bound: cfg.bound } : {}), ...(cfg?.particles ? { particles: cfg.particles } : {}), ...(cfg?.iwae ? { iwaeK: cfg.iwae } : {}) };
+}
+
 /** Compiles a model file or raises a RunError that carries the rendered diagnostics. */
-export function compileModel(path: string, sets: readonly string[], dtype: DType = 'float32', iwaeK = 1, source?: string): { text: string; compiled: Compiled } {
+export function compileModel(path: string, sets: readonly string[], dtype: DType = 'float32', bound: TrainingBound = {}, source?: string): { text: string; compiled: Compiled } {
   const text = source ?? readModelText(path);
-  const r = compile(path, text, { dtype, overrides: parseOverrides(sets), iwaeK });
+  const r = compile(path, text, { dtype, overrides: parseOverrides(sets), ...bound });
   if (!r.compiled) {
     const shown = r.diagnostics.filter((d) => d.severity === 'error').map((d) => renderDiagnostic(r.source, d)).join('\n\n');
     throw new RunError(`${path} has errors; run \`seqc check ${path}\`\n\n${shown}`);

@@ -17,7 +17,7 @@ import { trimMetrics } from './metrics.js';
 import { ParamStore } from './params.js';
 import { Rng, type RngState } from './rng.js';
 import {
-  builtinDataset, CHECKPOINT_FILES, checkSameModel, compileModel, dataPathOf, dataSpec, inspectOut, readModelText, RUN_FILES, RunError, UsageError,
+  boundOf, builtinDataset, CHECKPOINT_FILES, checkSameModel, compileModel, dataPathOf, dataSpec, inspectOut, readModelText, RUN_FILES, RunError, UsageError,
   verifyRunFiles, writeRunArtifacts,
 } from './run.js';
 import { lockDirectory, makeRealDirectory, refuseLinks, removeStaleTemps, writeFileAtomic } from './safefs.js';
@@ -51,7 +51,7 @@ export async function prepareRun(cfg: TrainConfig, dir: string, resume: boolean)
   const source = readModelText(cfg.model);
   // Another model is named as such before its compile can fail on the run's --set options.
   if (resume) checkSameModel(dir, source, cfg.model, `resume without the model file (seqc train --resume ${dir}) to use the run's own copy, restore the file, or train a new run`);
-  const { text, compiled: c } = compileModel(cfg.model, cfg.sets, 'float32', cfg.iwae ?? 1, source);
+  const { text, compiled: c } = compileModel(cfg.model, cfg.sets, 'float32', boundOf(cfg), source);
   const spec = dataSpec(c);
   const mHash = manifestHash(c.manifest);
   refuseLinks(dir, RUN_FILES);

@@ -11,7 +11,7 @@ import { CheckpointError, loadCheckpoint, type Checkpoint } from './checkpoint.j
 import type { TrainConfig } from './config.js';
 import { statsFromJson, type NormStats, type VarSpec } from './data/index.js';
 import { ParamStore } from './params.js';
-import { checkpointPath, checkSameModel, compileModel, dataSpec, readModelText, readRunConfig, readRunJson, RunError, UsageError, type CheckpointChoice } from './run.js';
+import { boundOf, checkpointPath, checkSameModel, compileModel, dataSpec, readModelText, readRunConfig, readRunJson, RunError, UsageError, type CheckpointChoice } from './run.js';
 
 /** Everything eval, sample and export need. */
 export interface Trained {
@@ -52,7 +52,7 @@ export function loadTrained(model: string | null, run: string, sets: readonly st
         `but this command uses ${clash.map((o) => `${o.name}=${o.value}`).join(', ')}: drop the --set options, the run's own values are used automatically`);
     }
   }
-  const { compiled } = compileModel(modelFile, [...(config?.sets ?? []), ...sets], 'float32', config?.iwae ?? 1, text);
+  const { compiled } = compileModel(modelFile, [...(config?.sets ?? []), ...sets], 'float32', boundOf(config), text);
   const checkpoint = loadCheckpoint(file, {
     modelHash: compiled.manifest.modelHash, modelPath: modelFile,
     ...(existsSync(ownCopy) && model === null ? {} : { sourceHash: compiled.manifest.sourceHash }),

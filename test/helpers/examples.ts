@@ -17,6 +17,8 @@ export function examples(): { name: string; path: string; text: string }[] {
 /** `--set` overrides that make every example small enough for the interpreter and quick training. */
 export const smallSizes: Record<string, string[]> = {
   hmm: ['x_dim=3', 'k=3'],
+  storn_polyphonic: ['x_dim=6', 'z_dim=2', 'h_dim=8'],
+  srnn_polyphonic: ['x_dim=6', 'z_dim=2', 'd_dim=8', 'a_dim=8', 'f_dim=8'],
   switching: ['x_dim=3', 'z_dim=2', 'k=2', 'h_dim=8', 'g_dim=8'],
   dmm: ['x_dim=6', 'z_dim=2', 'trans_dim=8', 'emit_dim=8', 'rnn_dim=8'],
   lgssm: ['g_dim=8'],
