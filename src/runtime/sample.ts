@@ -1,7 +1,7 @@
 /**
  * @file Sampling from a trained model: ancestral sampling from the prior, or continuing given
- * prefixes (observations over the prefix are the given ones; latents there are drawn from the
- * prior, not inferred by the guide — a simple approximation, documented); results denormalized back to data units and written as NPY/JSON plus the natural
+ * prefixes (observations over the prefix are the given ones and the latents there are inferred
+ * by the guide: the PrefixContinuation handler); results denormalized back to data units and written as NPY/JSON plus the natural
  * picture or sound: piano rolls as SVG and MIDI, handwriting strokes as SVG, waveforms as WAV and SVG.
  */
 import { makeDirectory } from './safefs.js';
