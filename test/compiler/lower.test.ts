@@ -33,6 +33,9 @@ const sizes: Record<string, string[]> = {
   // Discrete latents are summed out; test/inference/enumeration.test.ts checks these by brute force.
   storn_polyphonic: ['x_dim=5', 'z_dim=3', 'h_dim=4'],
   srnn_polyphonic: ['x_dim=5', 'z_dim=3', 'd_dim=4', 'a_dim=6', 'f_dim=7'],
+  rnn_handwriting: ['h_dim=4', 'f_dim=6', 'k=2'],
+  rnn_polyphonic: ['x_dim=5', 'h_dim=4', 'f_dim=6'],
+  dmm_gauss: ['x_dim=5', 'z_dim=3', 'trans_dim=4', 'emit_dim=6', 'rnn_dim=4'],
   hmm: ['x_dim=3', 'k=3'],
   switching: ['x_dim=3', 'z_dim=2', 'k=2', 'h_dim=8', 'g_dim=8'],
 };

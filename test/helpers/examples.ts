@@ -17,6 +17,9 @@ export function examples(): { name: string; path: string; text: string }[] {
 /** `--set` overrides that make every example small enough for the interpreter and quick training. */
 export const smallSizes: Record<string, string[]> = {
   hmm: ['x_dim=3', 'k=3'],
+  rnn_handwriting: ['h_dim=8', 'f_dim=8', 'k=2'],
+  rnn_polyphonic: ['x_dim=6', 'h_dim=8', 'f_dim=8'],
+  dmm_gauss: ['x_dim=4', 'z_dim=2', 'trans_dim=8', 'emit_dim=8', 'rnn_dim=8'],
   storn_polyphonic: ['x_dim=6', 'z_dim=2', 'h_dim=8'],
   srnn_polyphonic: ['x_dim=6', 'z_dim=2', 'd_dim=8', 'a_dim=8', 'f_dim=8'],
   switching: ['x_dim=3', 'z_dim=2', 'k=2', 'h_dim=8', 'g_dim=8'],
