@@ -195,7 +195,7 @@ describe('cli: train, eval, sample, export', function () {
     const r = await run_('eval', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--iwae', '4', '--json');
     expect(r.code, r.err).to.equal(0);
     const j = JSON.parse(r.out);
-    expect(Object.keys(j)).to.deep.equal(['split', 'n_sequences', 'n_steps', 'k', 'elbo_per_seq', 'elbo_per_step', 'iwae_per_seq', 'iwae_per_step', 'checkpoint', 'checkpoint_kind', 'step']);
+    expect(Object.keys(j)).to.deep.equal(['split', 'n_sequences', 'n_steps', 'k', 'elbo_per_seq', 'elbo_per_step', 'iwae_per_seq', 'iwae_per_step', 'exact', 'checkpoint', 'checkpoint_kind', 'step']);
     expect(j.checkpoint).to.equal(join(run, 'checkpoints', 'best.ckpt'));
     expect(j.checkpoint_kind).to.equal('best');
     expect(j.split).to.equal('test');
