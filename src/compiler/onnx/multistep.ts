@@ -18,9 +18,10 @@
  * zeros for pass-through or duplicated subgraph outputs (DESIGN.md §7).
  */
 import type { Manifest } from '../pipeline.js';
+import { renameGraph } from './edit.js';
 import {
   AttrType, DataType, makeTensor,
-  type AttributeProto, type DimProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
+  type AttributeProto, type DimProto, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto,
 } from './proto.js';
 
 /** How to turn a train step into a K-step model. */
@@ -194,24 +195,4 @@ function withLeadingDim(v: ValueInfoProto, name: string, dim: DimProto): ValueIn
   const tt = v.type.tensorType;
   if (!tt.shape) return { ...v, name };
   return { ...v, name, type: { tensorType: { ...tt, shape: { dim: [dim, ...tt.shape.dim] } } } };
-}
-
-/** A copy of `g` with every value name mapped by `r`, in all nodes, initializers and subgraphs. */
-function renameGraph(g: GraphProto, r: (n: string) => string): GraphProto {
-  const rvi = (v: ValueInfoProto): ValueInfoProto => ({ ...v, name: r(v.name) });
-  const rt = (t: TensorProto): TensorProto => (t.name ? { ...t, name: r(t.name) } : t);
-  const out: GraphProto = {
-    ...g,
-    node: g.node.map((n) => ({
-      ...n,
-      input: n.input.map(r),
-      output: n.output.map(r),
-      attribute: n.attribute.map((a) => (a.g ? { ...a, g: renameGraph(a.g, r) } : a.graphs?.length ? { ...a, graphs: a.graphs.map((s) => renameGraph(s, r)) } : a)),
-    })),
-    initializer: g.initializer.map(rt),
-    input: g.input.map(rvi),
-    output: g.output.map(rvi),
-  };
-  if (g.valueInfo) out.valueInfo = g.valueInfo.map(rvi);
-  return out;
 }
