@@ -90,7 +90,11 @@ export function exportTrained(t: Exportable, opts: ExportOptions = {}): Exported
 
 /** Writes the standalone models and export.json into `out`; returns the files written. */
 export function exportModels(t: Exportable, out: string, opts: ExportOptions = {}): string[] {
-  const { models, description } = exportTrained(t, opts);
+  return writeExport(exportTrained(t, opts), out);
+}
+
+/** Writes exported models and their description into `out`; returns the files written. */
+export function writeExport({ models, description }: Exported, out: string): string[] {
   mkdirSync(out, { recursive: true });
   const files: string[] = [];
   const put = (file: string, data: string | Uint8Array): void => {
