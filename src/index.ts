@@ -9,7 +9,7 @@ export {
   type DeviceOptions, type EvaluateOptions, type Evaluation, type LoadRunOptions, type Run, type SampleOptions, type TrainOptions,
 } from './api/run.js';
 export { onnxBytes, type Artifact, type Compiled, type Manifest } from './compiler/pipeline.js';
-export type { InputSpec } from './compiler/lower/objective.js';
+export type { InputSpec } from './inference/handler.js';
 export type { Reporter, TrainSummary, TrainConfig } from './runtime/train.js';
 export type { ProgressStream } from './runtime/progress.js';
 export type { Samples } from './runtime/sample.js';

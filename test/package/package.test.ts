@@ -69,7 +69,7 @@ describe('package: the packed tarball installed into a fresh project', function 
     expect(r.stdout).to.match(/^seqppl \d+\.\d+\.\d+: tiny has \d+ parameters$/m);
     expect(r.stdout).to.contain('a broken model: broken.seq:3:');
     expect(r.stdout).to.match(/test ELBO per step -?\d+\.\d+, IWAE-8 per step -?\d+\.\d+/);
-    expect(r.stdout).to.contain('exported 3 files; evaluate.onnx reads data.x[B, T, 3], mask[B, T], noise.z[B, T, 2]');
+    expect(r.stdout).to.contain('exported 3 files; evaluate.onnx reads data.x[B, T, 3], mask[B, T], noise.z[B, T, K, 2]');
   });
 
   it('package: a TypeScript consumer type-checks against the shipped declarations', () => {
