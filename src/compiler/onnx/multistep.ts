@@ -1,5 +1,5 @@
 /**
- * @file K optimizer steps per `session.run` (DESIGN.md §7, "Devices"): wraps a compiled
+ * @file K optimizer steps per `session.run` (docs/design.md §5.6): wraps a compiled
  * `train_step` ModelProto into an ONNX `Loop` whose body is the train-step graph itself.
  *
  * The multi-step model has the train step's inputs, same names and order. The per-step batch
@@ -15,7 +15,7 @@
  * The result is pure ONNX (no IR change). Body values are renamed with a `body/` prefix (ONNX
  * names are SSA across a graph and its subgraphs), and a body output that is not a fresh node
  * output of the body, or is listed twice, is copied by an `Identity` first: onnxruntime returns
- * zeros for pass-through or duplicated subgraph outputs (DESIGN.md §7).
+ * zeros for pass-through or duplicated subgraph outputs (docs/design.md §5.2).
  */
 import type { Manifest } from '../pipeline.js';
 import { renameGraph } from './edit.js';
