@@ -140,7 +140,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
   useCommand('infer', 'write the posterior over the latents of every sequence of a split (NPY and SVG)')
     .option('--data <path>', 'dataset (default: the run\'s training data)')
     .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2 (default: the run\'s)')
-    .option('--split <name>', 'train, valid or test (default test)')
+    .addOption(new Option('--split <name>', 'which split (default test)').choices(['train', 'valid', 'test']))
     .option('--batch <n>', 'sequences per batch (default 32)')
     .option('--seed <n>', 'noise seed for the guide samples (default 1)')
     .option('-o, --out <dir>', 'output directory')

@@ -69,6 +69,7 @@ export function inputDoc(graph: ExportedGraph, spec: InputSpec, vars: readonly V
       const kind = parts[2];
       if (kind === 'gumbel') return `${law} draws, one per mixture component: ${v}[t]'s component is the argmax of its log-weights plus this noise`;
       if (kind === 'u') return `${law} draws: ${v}[t] is 1 where its probability exceeds this noise`;
+      if (kind === 'guide') return `${law} draws: the noise of the guide's draw of ${v}[t] at the prefix steps (where prefix_mask is 1)`;
       return `${law} draws: the noise of the draw of ${v}[t] (value = location + scale · noise)`;
     }
     case 'beta':
