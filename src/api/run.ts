@@ -79,9 +79,9 @@ export interface LoadRunOptions {
 /** A trained run ready to evaluate, sample and export: the compiled model and a verified checkpoint. */
 export type Run = Trained;
 
-/** Loads a run directory (or a .ckpt file) trained from `model`. */
-export function loadRun(model: string, run: string, opts: LoadRunOptions = {}): Run {
-  return loadTrained(model, run, overrideStrings(opts.set), opts.which ?? 'auto');
+/** Loads a run directory (or a .ckpt file); `model` must be the run's model up to comments and layout, `null` uses the run's own model.seq. */
+export function loadRun(model: string | null, run: string, opts: LoadRunOptions = {}): Run {
+  return loadTrained(model, run, overrideStrings(opts.set), opts.which ?? 'best');
 }
 
 /** Options of `evaluate` (defaults: `seqc eval`'s). */
