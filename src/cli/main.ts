@@ -1,6 +1,6 @@
 /** @file The `seqc` command line: one subcommand per file in src/cli; this file only wires them up. */
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { versionLine } from '../runtime/version.js';
 import { runCheck } from './check.js';
 import { runCompile } from './compile.js';
 import { runTrain } from './train.js';
@@ -17,7 +17,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
   let code: number = Exit.ok;
   const program = new Command('seqc')
     .description('compile and run sequential latent-variable models written in the seq language')
-    .version(packageVersion(), '-V, --version')
+    .version(versionLine(), '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => term.out(s), writeErr: (s) => term.err(s) })
     .showHelpAfterError('(run `seqc --help` for usage)');
@@ -45,10 +45,10 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .argument('<file>', 'model file (.seq)')
     .option('-o, --out <dir>', 'output directory')
     .option('--set <name=value>', 'override a hyperparameter (repeatable)', collect, [])
-    .option('--dtype <type>', 'float32 or float64', 'float32')
-    .option('--optimizer <kind>', 'adam or sgd', 'adam')
-    .option('--print <form>', 'print the step program, or the ir or an op-per-line onnx dump of one graph (program, ir or onnx)')
-    .option('--graph <name>', 'which graph --print shows: train_step, evaluate, evaluate_fivo or sample', 'train_step')
+    .addOption(new Option('--dtype <type>', 'element type of the graphs').choices(['float32', 'float64']).default('float32'))
+    .addOption(new Option('--optimizer <kind>', 'in-graph optimizer').choices(['adam', 'sgd']).default('adam'))
+    .addOption(new Option('--print <form>', 'print the step program, or the ir or an op-per-line onnx dump of one graph').choices(['program', 'ir', 'onnx']))
+    .addOption(new Option('--graph <name>', 'which graph --print shows').choices(['train_step', 'evaluate', 'evaluate_fivo', 'sample']).default('train_step'))
     .option('--multi-step', 'also write train_steps.onnx: K optimizer steps per call inside an ONNX Loop (batch inputs stacked [K, T, B, ...])')
     .action((file: string, opts: Record<string, string | string[]>) => {
       code = runCompile(file, opts as never, term);
@@ -65,7 +65,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--batch <n>', 'sequences per batch (default 16)')
     .option('--max-len <n>', 'cut training sequences into windows of at most n steps')
     .option('--lr <x>', 'learning rate (default 1e-3)')
-    .option('--lr-schedule <kind>', 'constant, cosine (to 5% of --lr at the last step) or exp (default cosine)')
+    .addOption(new Option('--lr-schedule <kind>', 'learning-rate schedule: cosine (to 5% of --lr at the last step), constant or exp (default cosine)').choices(['constant', 'cosine', 'exp']))
     .option('--warmup <n>', 'linear learning-rate warm-up steps (default 0)')
     .option('--clip <x>', 'global gradient-norm clipping threshold, 0 = off (default 10)')
     .option('--weight-decay <x>', 'decoupled weight decay (default 0)')
@@ -78,7 +78,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--patience <n>', 'stop after n validations without improvement, 0 = never (default 5)')
     .option('--out <dir>', 'run directory (default runs/<model>, runs/<model>-2, ...)')
     .option('--seed <n>', 'seed for initialization, shuffling and noise (default 1)')
-    .option('--device <d>', 'cpu or cuda (default cpu)')
+    .addOption(new Option('--device <d>', 'where to run (default cpu)').choices(['cpu', 'cuda']))
     .option('--threads <n>', 'intra-op threads (default 1: fastest at widths up to 256)')
     .option('--set <name=value>', 'override a hyperparameter (repeatable)', collect, [])
     .option('--resume <run>', 'continue a run from its last checkpoint')
@@ -91,14 +91,14 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .description(description)
     .argument('[file]', 'model file (.seq); default: the run\'s own model.seq')
     .option('--checkpoint <run>', 'a run directory or a .ckpt file')
-    .option('--which <ckpt>', 'best (default; last.ckpt if the run has not validated yet) or last')
+    .addOption(new Option('--which <ckpt>', 'best (default; last.ckpt if the run has not validated yet) or last').choices(['best', 'last']))
     .option('--set <name=value>', 'hyperparameter overrides (default: the run\'s own)', collect, [])
-    .option('--device <d>', 'cpu or cuda (default cpu)')
+    .addOption(new Option('--device <d>', 'where to run (default cpu)').choices(['cpu', 'cuda']))
     .option('--threads <n>', 'intra-op threads (default 1)');
   useCommand('eval', 'report the ELBO and the importance-sampled log-likelihood of a data split')
     .option('--data <path>', 'dataset (default: the run\'s training data)')
     .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2 (default: the run\'s)')
-    .option('--split <name>', 'train, valid or test (default test)')
+    .addOption(new Option('--split <name>', 'which split to evaluate (default test)').choices(['train', 'valid', 'test']))
     .option('--bound <b>', 'iwae (default: the ELBO and the importance-sampled estimate) or fivo (also the particle-filter bound)')
     .option('--particles <k>', 'importance samples or particles per sequence (default 1)')
     .option('--iwae <k>', 'synonym of --particles k')
@@ -140,13 +140,15 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
   useCommand('infer', 'write the posterior over the latents of every sequence of a split (NPY and SVG)')
     .option('--data <path>', 'dataset (default: the run\'s training data)')
     .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2 (default: the run\'s)')
-    .option('--split <name>', 'train, valid or test (default test)')
+    .addOption(new Option('--split <name>', 'which split (default test)').choices(['train', 'valid', 'test']))
     .option('--batch <n>', 'sequences per batch (default 32)')
     .option('--seed <n>', 'noise seed for the guide samples (default 1)')
     .option('-o, --out <dir>', 'output directory')
     .action(async (file: string | undefined, opts: Record<string, string>) => { code = await runInfer(file, opts, term); });
   useCommand('export', 'write standalone sample.onnx and evaluate.onnx with the trained weights baked in')
     .option('-o, --out <dir>', 'output directory')
+    .addOption(new Option('--normalization <mode>', 'baked: real variables in data units, normalized inside the graphs; none: normalized units (docs/export.md)').choices(['baked', 'none']).default('baked'))
+    .addOption(new Option('--layout <order>', 'axes of per-step inputs and outputs: [T, B, D] or [B, T, D]').choices(['time-major', 'batch-major']).default('time-major'))
     .action(async (file: string | undefined, opts: Record<string, string>) => { code = await runExport(file, opts, term); });
   try {
     checkOptionValues(program, argv);
@@ -187,11 +189,3 @@ function checkOptionValues(program: Command, argv: readonly string[]): void {
   }
 }
 
-/** The version in package.json (read once, from either src/ or dist/). */
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}

@@ -1,6 +1,6 @@
 /** @file `seqc eval`, `seqc sample` and `seqc export`: use a trained run (its own model.seq unless a model file is given). */
 import { evaluateFivo, evaluateSplit, type EvalResult } from '../runtime/evaluate.js';
-import { exportModels } from '../runtime/export.js';
+import { exportModels, type ExportOptions } from '../runtime/export.js';
 import { DataError, loadDataset, normalize, parseColumns, readSequences, type LoadOptions, type VarSpec } from '../runtime/data/index.js';
 import { openGraph } from '../runtime/graphs.js';
 import type { Device } from '../runtime/session.js';
@@ -14,6 +14,7 @@ import { Exit, UsageError, type Terminal } from './io.js';
 export interface UseOptions {
   checkpoint?: string; set?: string[]; data?: string; columns?: string; split?: string; iwae?: string; bound?: string; particles?: string; json?: boolean; perSequence?: boolean; batch?: string;
   num?: string; steps?: string; prefix?: string; seed?: string; out?: string; device?: string; threads?: string; which?: string;
+  normalization?: string; layout?: string;
 }
 
 export function need(v: string | undefined, flag: string): string {
@@ -140,7 +141,7 @@ export async function runSample(model: string | undefined, o: UseOptions, term: 
 /** `seqc export`: standalone ONNX models with the trained weights. */
 export async function runExport(model: string | undefined, o: UseOptions, term: Terminal): Promise<number> {
   const t = trained(model, o, term);
-  const files = exportModels(t, need(o.out, '-o/--out'));
+  const files = exportModels(t, need(o.out, '-o/--out'), { normalization: o.normalization as ExportOptions['normalization'], layout: o.layout as ExportOptions['layout'] });
   term.out(`exported ${t.compiled.manifest.model} from ${describeCheckpoint(t)} with its weights baked in:\n  ${files.join('\n  ')}`);
   return Exit.ok;
 }

@@ -1,47 +1,118 @@
 /**
- * @file `seqc export`: standalone sample.onnx and evaluate.onnx with the trained weights baked in
- * as initializers, so any ONNX runtime can run them with only noise (and data) as inputs, plus
- * export.json describing the remaining inputs and the data normalization.
+ * @file `seqc export`: standalone sample.onnx and evaluate.onnx that a stranger can call — the
+ * trained weights baked in, inputs and outputs named, documented (ONNX doc strings and model
+ * metadata) and in data units by default — plus export.json with their full signature. The
+ * contract is docs/export.md; the graph edits are in export/graphs.ts.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataType, encodeModel, makeTensor, type ModelProto } from '../compiler/onnx/proto.js';
-import { statsToJson } from './data/index.js';
-import type { ParamStore } from './params.js';
+import { valueType } from '../compiler/onnx/edit.js';
+import { encodeModel, type ModelProto, type ValueInfoProto } from '../compiler/onnx/proto.js';
+import { statsToJson, type NormStatsJson } from './data/index.js';
+import { noiseLaws, type ExportedGraph, type Presentation } from './export/docs.js';
+import { exportGraph } from './export/graphs.js';
 import { writeFileAtomic } from './run.js';
 import type { Trained } from './trained.js';
+import { seqpplVersion } from './version.js';
 
-/** A copy of `model` whose parameter inputs are replaced by initializers holding `store`'s values. */
-export function bakeWeights(model: ModelProto, store: ParamStore, params: readonly string[]): ModelProto {
-  const inGraph = new Set(model.graph.input.map((i) => i.name));
-  params = params.filter((p) => inGraph.has(p));
-  const names = new Set(params);
-  const dtype = store.dtype === 'float64' ? DataType.DOUBLE : DataType.FLOAT;
-  const initializer = [...model.graph.initializer, ...params.map((p) => {
-    const t = store.get(p);
-    return makeTensor(p, dtype, t.shape, t.data);
-  })];
-  return { ...model, graph: { ...model.graph, input: model.graph.input.filter((i) => !names.has(i.name)), initializer } };
+/** How `seqc export` presents the models (defaults: data units, time-major). */
+export interface ExportOptions {
+  /** `baked` (default): real variables in data units, normalized inside the graphs; `none`: normalized units. */
+  readonly normalization?: Presentation['normalization'];
+  /** `time-major` (default): per-step tensors `[T, B, ...]`; `batch-major`: `[B, T, ...]`. */
+  readonly layout?: Presentation['layout'];
 }
 
-/** Writes the standalone models and their description into `out`; returns the files written. */
-export function exportModels(t: Trained, out: string): string[] {
-  mkdirSync(out, { recursive: true });
-  const params = t.compiled.manifest.parameters.map((p) => p.name);
-  const files: string[] = [];
-  for (const [name, art] of [['sample', t.compiled.sample], ['evaluate', t.compiled.evaluate]] as const) {
-    writeFileAtomic(join(out, `${name}.onnx`), encodeModel(bakeWeights(art.onnx, t.store, params)));
-    files.push(join(out, `${name}.onnx`));
-  }
+/** One input or output of an exported graph, as export.json lists it. */
+export interface TensorSignature {
+  readonly name: string;
+  /** Sizes; `T` (steps) and `B` (sequences) are chosen by the caller. */
+  readonly shape: readonly (number | string)[];
+  readonly dtype: string;
+  /** For inputs: data, mask or noise. */
+  readonly role?: string;
+  /** For noise inputs: the law to draw from (see `noise`). */
+  readonly law?: string;
+  readonly doc: string;
+}
+
+/** export.json. */
+export interface ExportDescription {
+  readonly format: 'seqppl-export/2';
+  readonly model: string;
+  readonly seqppl: string;
+  readonly sourceHash: string;
+  readonly step: number;
+  readonly dtype: string;
+  readonly layout: Presentation['layout'];
+  readonly normalization: Presentation['normalization'];
+  /** Training-split statistics of the real observed and control variables (used inside the graphs when baked). */
+  readonly stats: NormStatsJson['variables'];
+  readonly variables: Trained['compiled']['manifest']['variables'];
+  /** How to draw each noise law. */
+  readonly noise: Readonly<Record<string, string>>;
+  readonly graphs: Readonly<Record<ExportedGraph, { file: string; doc: string; inputs: TensorSignature[]; outputs: TensorSignature[] }>>;
+}
+
+/** The exported models and their description, in memory. */
+export interface Exported {
+  readonly models: Readonly<Record<ExportedGraph, ModelProto>>;
+  readonly description: ExportDescription;
+}
+
+/** What an export needs of a trained run: the compiled model, its parameters and statistics, the step. */
+export type Exportable = Pick<Trained, 'compiled' | 'store' | 'stats'> & { readonly checkpoint: { readonly step: number } };
+
+/** Builds the standalone models of a trained run. */
+export function exportTrained(t: Exportable, opts: ExportOptions = {}): Exported {
+  const p: Presentation = { normalization: opts.normalization ?? 'baked', layout: opts.layout ?? 'time-major' };
   const m = t.compiled.manifest;
-  const description = {
-    format: 'seqppl-export/1', model: m.model, sourceHash: m.sourceHash, dtype: m.dtype, step: t.checkpoint.step,
-    normalization: statsToJson(t.stats),
-    note: 'observed real variables are normalized: feed (x - mean) / std to evaluate.onnx and map sample.onnx outputs back with x * std + mean; add -Σ log std per step to log-densities for data units',
-    sample: { inputs: m.graphs.sample.inputs.filter((i) => i.role !== 'param'), outputs: m.graphs.sample.outputs },
-    evaluate: { inputs: m.graphs.evaluate.inputs.filter((i) => i.role !== 'param'), outputs: m.graphs.evaluate.outputs },
+  const version = seqpplVersion();
+  const build = (graph: ExportedGraph): ModelProto => exportGraph({
+    graph, onnx: t.compiled[graph].onnx, inputs: t.compiled[graph].inputs, manifest: m,
+    store: t.store, stats: t.stats, step: t.checkpoint.step, version,
+  }, p).model;
+  const models = { sample: build('sample'), evaluate: build('evaluate') };
+  const roles = new Map([...t.compiled.sample.inputs, ...t.compiled.evaluate.inputs].map((i) => [i.name, i] as const));
+  const signature = (graph: ExportedGraph) => ({
+    file: `${graph}.onnx`,
+    doc: models[graph].docString ?? '',
+    inputs: models[graph].graph.input.map((v) => tensorSignature(v, roles.get(v.name))),
+    outputs: models[graph].graph.output.map((v) => tensorSignature(v)),
+  });
+  const description: ExportDescription = {
+    format: 'seqppl-export/2', model: m.model, seqppl: version, sourceHash: m.sourceHash, step: t.checkpoint.step, dtype: m.dtype,
+    layout: p.layout, normalization: p.normalization, stats: statsToJson(t.stats).variables, variables: m.variables,
+    noise: noiseLaws, graphs: { sample: signature('sample'), evaluate: signature('evaluate') },
   };
-  writeFileAtomic(join(out, 'export.json'), JSON.stringify(description, null, 2) + '\n');
-  files.push(join(out, 'export.json'));
+  return { models, description };
+}
+
+/** Writes the standalone models and export.json into `out`; returns the files written. */
+export function exportModels(t: Exportable, out: string, opts: ExportOptions = {}): string[] {
+  return writeExport(exportTrained(t, opts), out);
+}
+
+/** Writes exported models and their description into `out`; returns the files written. */
+export function writeExport({ models, description }: Exported, out: string): string[] {
+  mkdirSync(out, { recursive: true });
+  const files: string[] = [];
+  const put = (file: string, data: string | Uint8Array): void => {
+    writeFileAtomic(join(out, file), data);
+    files.push(join(out, file));
+  };
+  put('sample.onnx', encodeModel(models.sample));
+  put('evaluate.onnx', encodeModel(models.evaluate));
+  put('export.json', JSON.stringify(description, null, 2) + '\n');
   return files;
+}
+
+/** The signature of a value info, with the role and law of an input. */
+function tensorSignature(v: ValueInfoProto, spec?: { role: string; law?: string }): TensorSignature {
+  const t = valueType(v);
+  return {
+    name: v.name, shape: t.shape ?? [], dtype: t.dtype,
+    ...(spec ? { role: spec.role } : {}), ...(spec?.law ? { law: spec.law } : {}),
+    doc: v.docString ?? '',
+  };
 }

@@ -1,5 +1,5 @@
 /**
- * @file onnxruntime sessions with the settings measured in DESIGN.md §7 (one intra-op thread by
+ * @file onnxruntime sessions with the settings measured in docs/design.md §5.3 (one intra-op thread by
  * default, no spinning), an explicit device that never falls back silently, and typed tensors.
  */
 import { existsSync } from 'node:fs';
@@ -13,7 +13,7 @@ export type Device = 'cpu' | 'cuda';
 /** Options of `createSession`. */
 export interface SessionOptions {
   readonly device?: Device;
-  /** Intra-op threads (default 1: faster than 2 at widths ≤ 256, DESIGN.md §7). */
+  /** Intra-op threads (default 1: faster than 2 at widths ≤ 256, docs/design.md §5.3). */
   readonly threads?: number;
   /** CUDA device ordinal (default 0). */
   readonly deviceId?: number;
@@ -26,7 +26,7 @@ export class DeviceError extends Error {
   override readonly name = 'DeviceError';
 }
 
-/** The shell command that installs onnxruntime-node's CUDA build (DESIGN.md §7). */
+/** The shell command that installs onnxruntime-node's CUDA build (docs/design.md §5.7). */
 export const CUDA_INSTALL_HINT =
   'install CUDA 12.x and cuDNN 9.x, then run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`';
 

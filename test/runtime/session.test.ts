@@ -29,7 +29,7 @@ describe('runtime/session', () => {
     }
   });
 
-  it('session: options follow DESIGN §7 (cpu only, 1 thread, no spinning, level all)', () => {
+  it('session: options follow docs/design.md §5.3 (cpu only, 1 thread, no spinning, level all)', () => {
     const o = sessionOptions();
     expect(o.executionProviders).to.deep.equal(['cpu']);
     expect(o.intraOpNumThreads).to.equal(1);

@@ -177,7 +177,8 @@ describe('runtime: training', function () {
 
     it('export: the standalone models reproduce sampling and evaluation in a fresh session', async () => {
       const t = loadTrained(path, run, []);
-      const files = exportModels(t, join(tmp, 'export'));
+      // In normalized units the exported graphs compute exactly what the compiled ones do (test/runtime/export.test.ts covers data units).
+      const files = exportModels(t, join(tmp, 'export'), { normalization: 'none' });
       expect(files.map((f) => f.replace(/^.*\//, ''))).to.deep.equal(['sample.onnx', 'evaluate.onnx', 'export.json']);
       const ours = await drawSamples(t, await createSession(onnxBytes(t.compiled.sample)), { num: 3, steps: 10, seed: 5 });
       // Replay the same noise through the exported model, which has no parameter inputs.
@@ -203,12 +204,12 @@ describe('runtime: training', function () {
       const ef: Record<string, ort.Tensor> = {};
       const erng = new Rng(3);
       for (const i of t.compiled.manifest.graphs.evaluate.inputs) {
-        if (i.role === 'param') continue;
+        if (i.role === 'param' || i.role === 'beta') continue;
         const shape = i.shape.map((d) => (d === 'T' ? 7 : d === 'B' ? 2 : d === 'K' ? 3 : (d as number)));
         const n = shape.reduce((a, b) => a * b, 1);
         ef[i.name] = new ort.Tensor('float32', Float32Array.from({ length: n }, () => (i.role === 'mask' || i.role === 'beta' ? 1 : erng.normal())), shape);
       }
-      const withParams: Record<string, ort.Tensor> = { ...ef };
+      const withParams: Record<string, ort.Tensor> = { ...ef, beta: new ort.Tensor('float32', [1], []) };
       for (const p of t.compiled.manifest.parameters) withParams[p.name] = new ort.Tensor('float32', t.store.get(p.name).data as Float32Array, [...p.shape]);
       const a = await ev.run(ef);
       const b = await inner.run(withParams);

@@ -1,7 +1,7 @@
 /**
  * @file A tape-style ONNX graph builder: `tape.op('Add', [a, b])` appends a node and returns a
  * fresh output name; Scan bodies are built from a callback on a child tape. The builder owns the
- * two onnxruntime pitfalls of DESIGN.md §7 so no caller can forget them: subgraph outputs that
+ * two onnxruntime pitfalls of docs/design.md §5.2, §5.4 so no caller can forget them: subgraph outputs that
  * are not fresh node outputs go through an `Identity`, and softplus is lowered without the
  * `Softplus` op (no float64 kernel on the CPU provider).
  */
@@ -224,7 +224,7 @@ export class Tape {
   /**
    * Declares a graph output. A value that is not a node output of this graph, or is already
    * an output, is first copied by an `Identity` (onnxruntime returns zeros, garbage or errors
-   * for pass-through or duplicated Scan body outputs, DESIGN.md §7). With `rename`, the output
+   * for pass-through or duplicated Scan body outputs, docs/design.md §5.2). With `rename`, the output
    * gets that exact name: a fresh node output is renamed in place, anything else is copied.
    */
   output(value: string, type: TensorType, rename?: string): string {
@@ -284,7 +284,7 @@ function renameValues(g: GraphProto, map: ReadonlyMap<string, string>): GraphPro
   return { ...g, node };
 }
 
-/** Options of `makeModel`; the defaults are opset 17 and IR version 8 (DESIGN.md §3). */
+/** Options of `makeModel`; the defaults are opset 17 and IR version 8 (docs/design.md §5.5). */
 export interface ModelOptions {
   opset?: number;
   irVersion?: number;

@@ -1,5 +1,5 @@
 /**
- * @file K optimizer steps per `session.run` (DESIGN.md §7, "Devices"): wraps a compiled
+ * @file K optimizer steps per `session.run` (docs/design.md §5.6): wraps a compiled
  * `train_step` ModelProto into an ONNX `Loop` whose body is the train-step graph itself.
  *
  * The multi-step model has the train step's inputs, same names and order. The per-step batch
@@ -15,12 +15,13 @@
  * The result is pure ONNX (no IR change). Body values are renamed with a `body/` prefix (ONNX
  * names are SSA across a graph and its subgraphs), and a body output that is not a fresh node
  * output of the body, or is listed twice, is copied by an `Identity` first: onnxruntime returns
- * zeros for pass-through or duplicated subgraph outputs (DESIGN.md §7).
+ * zeros for pass-through or duplicated subgraph outputs (docs/design.md §5.2).
  */
 import type { Manifest } from '../pipeline.js';
+import { renameGraph } from './edit.js';
 import {
   AttrType, DataType, makeTensor,
-  type AttributeProto, type DimProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
+  type AttributeProto, type DimProto, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto,
 } from './proto.js';
 
 /** How to turn a train step into a K-step model. */
@@ -194,24 +195,4 @@ function withLeadingDim(v: ValueInfoProto, name: string, dim: DimProto): ValueIn
   const tt = v.type.tensorType;
   if (!tt.shape) return { ...v, name };
   return { ...v, name, type: { tensorType: { ...tt, shape: { dim: [dim, ...tt.shape.dim] } } } };
-}
-
-/** A copy of `g` with every value name mapped by `r`, in all nodes, initializers and subgraphs. */
-function renameGraph(g: GraphProto, r: (n: string) => string): GraphProto {
-  const rvi = (v: ValueInfoProto): ValueInfoProto => ({ ...v, name: r(v.name) });
-  const rt = (t: TensorProto): TensorProto => (t.name ? { ...t, name: r(t.name) } : t);
-  const out: GraphProto = {
-    ...g,
-    node: g.node.map((n) => ({
-      ...n,
-      input: n.input.map(r),
-      output: n.output.map(r),
-      attribute: n.attribute.map((a) => (a.g ? { ...a, g: renameGraph(a.g, r) } : a.graphs?.length ? { ...a, graphs: a.graphs.map((s) => renameGraph(s, r)) } : a)),
-    })),
-    initializer: g.initializer.map(rt),
-    input: g.input.map(rvi),
-    output: g.output.map(rvi),
-  };
-  if (g.valueInfo) out.valueInfo = g.valueInfo.map(rvi);
-  return out;
 }

@@ -1,7 +1,7 @@
 /**
  * @file `multiStep`: K optimizer steps in one `session.run` (an ONNX Loop around the train-step
  * graph) equal K successive single-step runs bit for bit; the model passes onnx.checker; the
- * Loop-body pass-through / duplicated-output pitfall (DESIGN.md §7) is handled.
+ * Loop-body pass-through / duplicated-output pitfall (docs/design.md §5.2) is handled.
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';

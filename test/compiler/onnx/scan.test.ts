@@ -1,6 +1,6 @@
 /**
  * @file Builder tests on Scan: a forward recurrence with an outer-scope capture, a reverse
- * Scan, and the pass-through / duplicated body-output pitfall of onnxruntime (DESIGN.md §7).
+ * Scan, and the pass-through / duplicated body-output pitfall of onnxruntime (docs/design.md §5.2).
  */
 import { expect } from 'chai';
 import { encodeModel } from '../../../src/compiler/onnx/proto.js';
