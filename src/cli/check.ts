@@ -1,18 +1,23 @@
 /** @file `seqc check FILE...`: parse and check model files, printing located diagnostics. */
 import { readFileSync } from 'node:fs';
 import { parseOverrides } from '../compiler/check/dims.js';
-import { renderDiagnostic } from '../compiler/diagnostics.js';
+import { renderDiagnostic, SourceError } from '../compiler/diagnostics.js';
+import { decodeSource, SourceFile } from '../compiler/source.js';
 import { checkSource, hasErrors, type FrontendResult } from '../compiler/frontend.js';
 import { Exit, UsageError, type Terminal } from './io.js';
 
-/** Reads a model file, turning I/O problems into usage errors. */
+/** Reads a model file as strict UTF-8, turning I/O problems into usage errors and bytes that are not UTF-8 into a SourceError. */
 export function readModelFile(path: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `cannot read '${path}': no such file` : code === 'EISDIR' ? `'${path}' is a directory, not a model file` : `cannot read '${path}': ${(e as Error).message}`);
   }
+  const d = decodeSource(bytes);
+  if (!d.ok) throw new SourceError(renderDiagnostic(new SourceFile(path, d.text), d.diagnostic));
+  return d.text;
 }
 
 /** Loads and checks one file; prints its diagnostics. */

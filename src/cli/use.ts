@@ -7,6 +7,7 @@ import type { Device } from '../runtime/session.js';
 import { drawSamples, writeSamples } from '../runtime/sample.js';
 import { loadTrained, type Trained } from '../runtime/trained.js';
 import { onnxBytes } from '../compiler/pipeline.js';
+import { MAX_SEED } from '../runtime/config.js';
 import { dataPathOf, RunError } from '../runtime/run.js';
 import { Exit, UsageError, type Terminal } from './io.js';
 
@@ -22,10 +23,12 @@ export function need(v: string | undefined, flag: string): string {
   return v;
 }
 
-export function int(v: string | undefined, flag: string, def: number, min = 1): number {
+export function int(v: string | undefined, flag: string, def: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return def;
   const x = v.trim() === '' ? NaN : Number(v);
-  if (!Number.isInteger(x) || x < min) throw new UsageError(`${flag} expects an integer ≥ ${min}, got '${v}'`);
+  if (!Number.isInteger(x) || x < min || x > max) {
+    throw new UsageError(`${flag} expects an integer ${max < Number.MAX_SAFE_INTEGER ? `between ${min} and ${max}` : `≥ ${min}`}, got '${v}'`);
+  }
   return x;
 }
 
@@ -73,7 +76,7 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
   const seqs = raw.map((s) => normalize(s, t.stats));
   const session = await openGraph('evaluate', onnxBytes(t.compiled.evaluate), device(o));
   const batch = int(o.batch, '--batch', Math.max(1, Math.floor(256 / K)));
-  const r = await evaluateSplit(t.compiled, session, seqs, t.spec, t.stats, { batch, k: K, seed: int(o.seed, '--seed', 1, 0), store: t.store });
+  const r = await evaluateSplit(t.compiled, session, seqs, t.spec, t.stats, { batch, k: K, seed: int(o.seed, '--seed', 1, 0, MAX_SEED), store: t.store });
   refuseNonFinite(r, raw.map((s) => s.id), split, t);
   const fv = bound === 'fivo'
     ? await evaluateFivo(t.compiled, await openGraph('evaluate_fivo', onnxBytes(t.compiled.evaluateFivo), device(o)), seqs, t.spec, t.stats, { batch, k: K, seed: int(o.seed, '--seed', 1, 0) + 1, store: t.store })
@@ -132,7 +135,7 @@ export async function runSample(model: string | undefined, o: UseOptions, term: 
   const steps = int(o.steps, '--steps', prefix ? longest * 2 : 40);
   if (prefix && steps < longest) throw new UsageError(`--steps ${steps} is shorter than the longest prefix (${longest} steps)`);
   const session = await openGraph('sample', onnxBytes(t.compiled.sample), device(o));
-  const s = await drawSamples(t, session, { num: int(o.num, '--num', 4), steps, seed: int(o.seed, '--seed', 1, 0), ...(prefix ? { prefix } : {}) });
+  const s = await drawSamples(t, session, { num: int(o.num, '--num', 4), steps, seed: int(o.seed, '--seed', 1, 0, MAX_SEED), ...(prefix ? { prefix } : {}) });
   const files = writeSamples(t, s, out, t.config?.sampleRate ?? null);
   term.out(`sampled ${s.num} sequence${s.num === 1 ? '' : 's'} of ${s.steps} steps from ${describeCheckpoint(t)}${prefix ? ' continuing the given prefixes' : ''}:\n  ${files.join('\n  ')}`);
   return Exit.ok;
