@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseOverrides } from '../compiler/check/dims.js';
 import { renderDiagnostic, SourceError } from '../compiler/diagnostics.js';
+import { formatBig } from '../compiler/errors.js';
 import { decodeSource, SourceFile } from '../compiler/source.js';
 import { checkSource, hasErrors, type FrontendResult } from '../compiler/frontend.js';
 import { Exit, UsageError, type Terminal } from './io.js';
@@ -42,7 +43,7 @@ export function runCheck(files: readonly string[], opts: { set?: string[]; quiet
     if (opts.quiet) continue;
     const m = r.model;
     const nParams = m.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
-    const plural = (n: number, w: string): string => `${n.toLocaleString('en-US')} ${w}${n === 1 ? '' : 's'}`;
+    const plural = (n: number, w: string): string => `${formatBig(n)} ${w}${n === 1 ? '' : 's'}`;
     term.out(`${f}: ok: model ${m.name}, ${plural(m.vars.size, 'variable')}, ${plural(m.nets.size, 'net')}, ${plural(nParams, 'parameter')}`);
     if (r.needsDefaultGuide) term.out(`  note: ${m.name} has no guide; the default structured guide will be used (see docs/language.md, "Default guide")`);
   }

@@ -191,3 +191,28 @@ function* sizeOf(e: CExpr, memo: Map<CExpr, number>): Rec<number> {
   memo.set(e, n);
   return n;
 }
+
+/**
+ * The names read by every subexpression of `root`, for all of them in one pass (any depth; nodes
+ * that read the same names share one set). Asking `readsOf` at every level of a deep tree is
+ * quadratic; this is linear in the nodes times the distinct names.
+ */
+export function readNameSets(root: CExpr, memo: Map<CExpr, ReadonlySet<string>> = new Map()): Map<CExpr, ReadonlySet<string>> {
+  run(namesOf(root, memo));
+  return memo;
+}
+
+const noNames: ReadonlySet<string> = new Set();
+
+function* namesOf(e: CExpr, memo: Map<CExpr, ReadonlySet<string>>): Rec<ReadonlySet<string>> {
+  const known = memo.get(e);
+  if (known) return known;
+  let out: ReadonlySet<string> = e.k === 'read' ? new Set([e.name]) : noNames;
+  for (const c of children(e)) {
+    const s: ReadonlySet<string> = yield namesOf(c, memo);
+    if ([...s].every((n) => out.has(n))) continue;
+    out = [...out].every((n) => s.has(n)) ? s : new Set([...out, ...s]);
+  }
+  memo.set(e, out);
+  return out;
+}

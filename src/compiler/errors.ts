@@ -241,29 +241,29 @@ export function misplacedDecl(span: Span, what: string, hint: string): Diagnosti
 
 /** E0701: an expression nested deeper than the limit. */
 export function nestingTooDeep(span: Span, limit: number): Diagnostic {
-  return err('E0701', span, `expression nested more than ${limit.toLocaleString('en-US')} levels deep`,
+  return err('E0701', span, `expression nested more than ${formatBig(limit)} levels deep`,
     'this is the limit on parentheses, calls, lists, slices and unary minus inside one another; name inner parts with `let`');
 }
 
 /** E0702: the model's expressions grow past the limit once lets are substituted and functions inlined. */
 export function expansionTooLarge(span: Span, limit: number): Diagnostic {
-  return err('E0702', span, `the model's expressions grow past ${limit.toLocaleString('en-US')} nodes once lets are substituted and functions inlined`,
+  return err('E0702', span, `the model's expressions grow past ${formatBig(limit)} nodes once lets are substituted and functions inlined`,
     'every use of a let or a function call is a copy of its expression; a let used twice inside another let that is used twice, and so on, doubles at every level');
 }
 
 /** E0703: a width or size above the limit. */
 export function dimensionTooLarge(span: Span, value: number, limit: number, hint: string): Diagnostic {
-  return err('E0703', span, `size ${formatBig(value)} is larger than the limit of ${limit.toLocaleString('en-US')}`, hint);
+  return err('E0703', span, `size ${formatBig(value)} is larger than the limit of ${formatBig(limit)}`, hint);
 }
 
 /** E0704: more trainable parameters than the limit; names the largest contributors. */
 export function tooManyParameters(span: Span, count: number, limit: number, hint: string, notes: Diagnostic['notes']): Diagnostic {
-  return err('E0704', span, `the model has ${formatBig(count)} parameters, more than the limit of ${limit.toLocaleString('en-US')}`, hint, notes);
+  return err('E0704', span, `the model has ${formatBig(count)} parameters, more than the limit of ${formatBig(limit)}`, hint, notes);
 }
 
-/** 1,234,567 for counts a reader can take in, 3.0e+24 beyond. */
+/** 1,234,567 for counts a reader can take in, 3.0e+24 beyond (no Intl: its first use costs ~25 ms of start-up). */
 export function formatBig(v: number): string {
-  return Number.isSafeInteger(v) ? v.toLocaleString('en-US') : v.toExponential(1);
+  return Number.isSafeInteger(v) ? String(v).replace(/\B(?=(\d{3})+(?!\d))/g, ',') : v.toExponential(1);
 }
 
 /** W0601: something declared but never used (a warning). */

@@ -148,7 +148,7 @@ class Printer {
     for (let i = 0; i <= items.length; i++) {
       const breaks = i === items.length || i === 0 || lines[i]!.cls !== lines[i - 1]!.cls || blankBetween(this.text, items[i - 1]!.span.end, items[i]!.span.start);
       if (breaks && i > runStart) {
-        const w = Math.max(...lines.slice(runStart, i).map((l) => l.head.length));
+        const w = lines.slice(runStart, i).reduce((m, l) => Math.max(m, l.head.length), 0);
         for (let j = runStart; j < i; j++) widths[j] = w;
       }
       if (breaks) runStart = i;

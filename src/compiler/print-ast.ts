@@ -8,7 +8,7 @@ export function printAst(p: A.Program): string {
   const m = p.model;
   const hp = m.hyperParams.map((h) => ` (${h.name.name} ${h.text})`).join('');
   const lines = [`(model ${m.name.name}${hp}`];
-  for (const item of m.items) lines.push(...itemLines(item, '  '));
+  for (const item of m.items) for (const l of itemLines(item, '  ')) lines.push(l);
   lines[lines.length - 1] += ')';
   return lines.join('\n') + '\n';
 }

@@ -314,7 +314,7 @@ export function check(program: A.Program, text: string, overrides: readonly Over
   for (const s of scope.syms.values()) {
     if (s.kind !== 'net' || !s.info) continue;
     const ps = netParams(s.info);
-    params.push(...ps);
+    for (const p of ps) params.push(p);
     owners.push({ what: `net ${s.name}`, span: s.span, params: ps });
   }
   for (const v of vars.values()) {
@@ -323,7 +323,7 @@ export function check(program: A.Program, text: string, overrides: readonly Over
     params.push(p);
     owners.push({ what: `the initial value of ${v.name}`, span: v.span, params: [p] });
   }
-  params.push(...headParams);
+  for (const p of headParams) params.push(p);
   for (const h of headOwners) owners.push({ ...h, params: headParams.slice(h.from, h.to) });
   checkParamCount(owners, model.name.span, overrides, diags);
 
