@@ -226,7 +226,7 @@ class StatementParser extends ExprParser {
     this.i++;
     this.need(']');
     this.need(':');
-    const elem = this.accept('real') ?? this.need('binary');
+    const elem = this.accept('real') ?? this.accept('binary') ?? this.need('cat');
     this.need('[');
     const dim = this.expression();
     this.need(']');
