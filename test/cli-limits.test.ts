@@ -87,9 +87,12 @@ describe('cli: source text is never changed behind the user\'s back', () => {
     expect(r.err).to.contain(`${f}:2:33: error[E0004]: the file is not valid UTF-8: byte 0xE9 at byte offset 49`);
     expect(r.err).to.contain('iconv -f latin1 -t utf-8');
     expect(Buffer.compare(readFileSync(f), latin1)).to.equal(0);
-    const c = await run('check', f);
-    expect(c.code).to.equal(1);
-    expect(c.err).to.contain('error[E0004]');
+    for (const cmd of [['check', f], ['compile', f, '-o', join(tmp, 'latin1-out')], ['train', f, '--steps', '1', '--out', join(tmp, 'latin1-run')]]) {
+      const c = await run(...cmd);
+      expect(c.code, cmd[0]).to.equal(1);
+      expect(c.err, cmd[0]).to.contain('error[E0004]');
+      noTrace(c.err);
+    }
   });
 
   it('fmt: a UTF-8 byte-order mark is accepted and kept', async () => {

@@ -1,9 +1,9 @@
 /** @file `seqc check FILE...`: parse and check model files, printing located diagnostics. */
 import { readFileSync } from 'node:fs';
 import { parseOverrides } from '../compiler/check/dims.js';
-import { renderDiagnostic, SourceError } from '../compiler/diagnostics.js';
+import { renderDiagnostic } from '../compiler/diagnostics.js';
 import { formatBig } from '../compiler/errors.js';
-import { decodeSource, SourceFile } from '../compiler/source.js';
+import { sourceText } from '../compiler/source.js';
 import { checkSource, hasErrors, type FrontendResult } from '../compiler/frontend.js';
 import { Exit, UsageError, type Terminal } from './io.js';
 
@@ -16,9 +16,7 @@ export function readModelFile(path: string): string {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `cannot read '${path}': no such file` : code === 'EISDIR' ? `'${path}' is a directory, not a model file` : `cannot read '${path}': ${(e as Error).message}`);
   }
-  const d = decodeSource(bytes);
-  if (!d.ok) throw new SourceError(renderDiagnostic(new SourceFile(path, d.text), d.diagnostic));
-  return d.text;
+  return sourceText(path, bytes);
 }
 
 /** Loads and checks one file; prints its diagnostics. */

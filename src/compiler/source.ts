@@ -4,7 +4,7 @@
  * with a line table to turn offsets into line:col positions.
  */
 import type { Span } from './ast.js';
-import type { Diagnostic } from './diagnostics.js';
+import { renderDiagnostic, SourceError, type Diagnostic } from './diagnostics.js';
 import { invalidUtf8 } from './errors.js';
 import { BOM } from './lex.js';
 
@@ -31,6 +31,13 @@ export function decodeSource(bytes: Uint8Array): Decoded {
     const shown = [...bytes.subarray(bad, bad + len)].map((b) => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`).join(' ');
     return { ok: false, text, diagnostic: invalidUtf8({ start: before.length, end: before.length + 1 }, shown, bad) };
   }
+}
+
+/** A model file's text from its bytes; bytes that are not UTF-8 throw a SourceError with the rendered E0004 (exit 1). */
+export function sourceText(path: string, bytes: Uint8Array): string {
+  const d = decodeSource(bytes);
+  if (!d.ok) throw new SourceError(renderDiagnostic(new SourceFile(path, d.text), d.diagnostic));
+  return d.text;
 }
 
 /** Offset of the first byte that does not begin a well-formed UTF-8 sequence (Unicode 15, table 3-7). */
