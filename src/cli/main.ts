@@ -1,6 +1,6 @@
 /** @file The `seqc` command line: one subcommand per file in src/cli; this file only wires them up. */
 import { Command, CommanderError, Option } from 'commander';
-import { versionLine } from '../runtime/version.js';
+import { seqpplVersion, versionLine } from '../runtime/version.js';
 import { runCheck } from './check.js';
 import { runCompile } from './compile.js';
 import { runTrain } from './train.js';
@@ -8,6 +8,7 @@ import { runEval, runExport, runSample } from './use.js';
 import { runFmt } from './fmt.js';
 import { runInfer } from './infer.js';
 import { runCompare } from './compare.js';
+import { runLsp } from './lsp.js';
 import { Exit, processTerminal, reportFailure, UsageError, type Terminal } from './io.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -27,7 +28,8 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .argument('<files...>', 'model files (.seq)')
     .option('--set <name=value>', 'override a hyperparameter (repeatable)', collect, [])
     .option('-q, --quiet', 'print nothing for files without errors')
-    .action((files: string[], opts: { set: string[]; quiet?: boolean }) => {
+    .option('--json', 'print the diagnostics as one JSON object (the shape the language server publishes)')
+    .action((files: string[], opts: { set: string[]; quiet?: boolean; json?: boolean }) => {
       code = runCheck(files, opts, term);
     });
   program
@@ -150,6 +152,12 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .addOption(new Option('--normalization <mode>', 'baked: real variables in data units, normalized inside the graphs; none: normalized units (docs/export.md)').choices(['baked', 'none']).default('baked'))
     .addOption(new Option('--layout <order>', 'axes of per-step inputs and outputs: [T, B, D] or [B, T, D]').choices(['time-major', 'batch-major']).default('time-major'))
     .action(async (file: string | undefined, opts: Record<string, string>) => { code = await runExport(file, opts, term); });
+  program
+    .command('lsp')
+    .description('run the language server over stdin/stdout (for editors: see docs/editors.md)')
+    .option('--stdio', 'talk over stdin/stdout (the default; accepted for editor clients that pass it)')
+    .option('--set <name=value>', 'hyperparameter overrides shown in hovers (repeatable)', collect, [])
+    .action(async (opts: { set: string[] }) => { code = await runLsp(opts, seqpplVersion()); });
   try {
     checkOptionValues(program, argv);
     await program.parseAsync([...argv], { from: 'user' });
