@@ -9,6 +9,7 @@ import { runFmt } from './fmt.js';
 import { runInfer } from './infer.js';
 import { runCompare } from './compare.js';
 import { runLsp } from './lsp.js';
+import { runReport } from './report.js';
 import { Exit, processTerminal, reportFailure, UsageError, type Terminal } from './io.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -158,6 +159,13 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--stdio', 'talk over stdin/stdout (the default; accepted for editor clients that pass it)')
     .option('--set <name=value>', 'hyperparameter overrides shown in hovers (repeatable)', collect, [])
     .action(async (opts: { set: string[] }) => { code = await runLsp(opts, seqpplVersion()); });
+  program
+    .command('report')
+    .description('rebuild RUN/report.html from a run directory; --serve shows it on localhost with live reload')
+    .argument('<run>', 'run directory')
+    .option('--serve', 'serve the report on http://127.0.0.1:PORT/ and reload it whenever training rewrites it')
+    .option('--port <n>', 'port for --serve (default 8765)')
+    .action(async (run: string, opts: { serve?: boolean; port?: string }) => { code = await runReport(run, opts, term); });
   try {
     checkOptionValues(program, argv);
     await program.parseAsync([...argv], { from: 'user' });
