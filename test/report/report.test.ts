@@ -116,6 +116,36 @@ describe('report: written by training', function () {
     expect(pageData(final).status).to.equal('finished');
   });
 
+  it('train: handwriting reports stroke drawings, music piano rolls, with no sound', async () => {
+    // Tiny JSON datasets: pen offsets with pen-up bits on a circle; arpeggios of MIDI notes.
+    const seqs = (n: number, f: (i: number, t: number) => unknown): unknown[] => Array.from({ length: n }, (_, i) => Array.from({ length: 8 + (i % 4) }, (_, t) => f(i, t)));
+    const hw = join(tmp, 'hw.json');
+    const stroke = (i: number, t: number): unknown => ({ pen: t % 5 === 4 ? 1 : 0, dxy: [Math.cos(t + i), Math.sin(t + i)] });
+    const asObjects = (xs: unknown[]): unknown[] => xs.map((q) => ({ pen: (q as { pen: number }[]).map((f) => f.pen), dxy: (q as { dxy: number[] }[]).map((f) => f.dxy) }));
+    writeFileSync(hw, JSON.stringify({ train: asObjects(seqs(16, stroke)), valid: asObjects(seqs(4, stroke)), test: asObjects(seqs(4, stroke)) }));
+    const music = join(tmp, 'music.json');
+    const chord = (i: number, t: number): number[] => [60 + ((t + i) % 12), 64 + ((t * 2) % 7)];
+    writeFileSync(music, JSON.stringify({ train: seqs(16, chord), valid: seqs(4, chord), test: seqs(4, chord) }));
+    for (const [name, data, sets, mark] of [
+      ['vrnn_handwriting', hw, ['z_dim=2', 'h_dim=8', 'f_dim=8', 'k=2'], 'stroke-linecap="round"'],
+      ['vrnn_polyphonic', music, ['x_dim=88', 'z_dim=2', 'h_dim=8', 'f_dim=8'], '>C4</text>'],
+    ] as const) {
+      const dir = join(tmp, `pictures-${name}`);
+      const cfg: TrainConfig = {
+        model: join(repoRoot, `examples/${name}.seq`), data, sets: [...sets], steps: 4, epochs: null, timeLimit: null, batch: 4, maxLen: null, lr: 1e-3,
+        lrSchedule: 'constant', warmup: 0, clip: 10, weightDecay: 0, klAnneal: 0, klStart: 0, validEvery: 4, patience: 0, seed: 1, device: 'cpu', threads: 1,
+      };
+      const live = new LiveReport(dir, (l) => { throw new Error(l); });
+      await train(cfg, dir, false, { info: () => {}, warn: () => {}, stream: { write: () => true }, validated: (v) => live.validated(v) }, { stop: false });
+      const html = readFileSync(join(dir, 'report.html'), 'utf8');
+      const figures = html.match(/<figure class="sample sample-(\w+)">/g)!;
+      expect(figures, name).to.have.length(4);
+      expect(figures[0], name).to.contain(name === 'vrnn_handwriting' ? 'sample-strokes' : 'sample-pianoRoll');
+      expect(html, name).to.contain(mark);
+      expect(html, name).to.not.contain('<audio');
+    }
+  });
+
   it('report: self-contained — no external scripts, stylesheets, images or fetches', async () => {
     const r = await testRun();
     const html = readFileSync(join(r.dir, 'report.html'), 'utf8');
