@@ -85,7 +85,7 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
   const nSteps = r.lengths.reduce((a, b) => a + b, 0);
   const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
   const recorded = await recordInRun(t, { split, k: K, checkpoint: t.checkpointFile, checkpoint_step: t.checkpoint.step, n_sequences: seqs.length, n_steps: nSteps,
-    elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep, iwae_per_seq: mean(r.iwaePerSeq), iwae_per_step: r.iwaePerStep, time: new Date().toISOString() });
+    elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep, iwae_per_seq: mean(r.iwaePerSeq), iwae_per_step: r.iwaePerStep, time: new Date().toISOString() }, term);
   if (o.json) {
     term.out(JSON.stringify({
       split, n_sequences: seqs.length, n_steps: nSteps, k: K, elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep,
@@ -113,12 +113,21 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
   return Exit.ok;
 }
 
-/** Records an evaluation of a checkpoint that sits in a run directory and refreshes the run's report; returns the record's path. */
-async function recordInRun(t: Trained, e: EvalRecord): Promise<string | null> {
+/**
+ * Records an evaluation of a checkpoint that sits in a run directory and refreshes the run's
+ * report; returns the record's path. The evaluation stands without it: a run that cannot be
+ * written (a read-only disk) gets a note, not a failure.
+ */
+async function recordInRun(t: Trained, e: EvalRecord, term: Terminal): Promise<string | null> {
   if (!t.runDir || !existsSync(join(t.runDir, 'metrics.jsonl'))) return null;
-  const path = recordEvaluation(t.runDir, e);
-  await rebuildReport(t.runDir, t.choice.which === 'best' ? { trained: t } : {});
-  return path;
+  try {
+    const path = recordEvaluation(t.runDir, e);
+    await rebuildReport(t.runDir, t.choice.which === 'best' ? { trained: t } : {});
+    return path;
+  } catch (err) {
+    term.err(`seqc: note: the evaluation was not recorded in ${t.runDir} (its report is unchanged): ${(err as Error).message}`);
+    return null;
+  }
 }
 
 /** Rows with the first column left-aligned and the others right-aligned, each as wide as its widest cell. */

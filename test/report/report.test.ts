@@ -143,6 +143,7 @@ describe('report: written by training', function () {
       expect(figures[0], name).to.contain(name === 'vrnn_handwriting' ? 'sample-strokes' : 'sample-pianoRoll');
       expect(html, name).to.contain(mark);
       expect(html, name).to.not.contain('<audio');
+      if (name === 'vrnn_polyphonic') expect(html.match(/<a download="sample-\d\.mid" href="data:audio\/midi;base64,TVRoZA/g), 'MIDI files (MThd)').to.have.length(4);
     }
   });
 
