@@ -85,7 +85,8 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
   const nSteps = r.lengths.reduce((a, b) => a + b, 0);
   const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
   const recorded = await recordInRun(t, { split, k: K, checkpoint: t.checkpointFile, checkpoint_step: t.checkpoint.step, n_sequences: seqs.length, n_steps: nSteps,
-    elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep, iwae_per_seq: mean(r.iwaePerSeq), iwae_per_step: r.iwaePerStep, time: new Date().toISOString() }, term);
+    elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep, iwae_per_seq: mean(r.iwaePerSeq), iwae_per_step: r.iwaePerStep,
+    fivo_per_seq: fv ? mean(fv.fivoPerSeq) : null, fivo_per_step: fv ? fv.fivoPerStep : null, exact, time: new Date().toISOString() }, term);
   if (o.json) {
     term.out(JSON.stringify({
       split, n_sequences: seqs.length, n_steps: nSteps, k: K, elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep,

@@ -39,6 +39,11 @@ export interface EvalRecord {
   readonly elbo_per_step: number;
   readonly iwae_per_seq: number;
   readonly iwae_per_step: number;
+  /** The particle-filter bound, when the evaluation asked for it (`--bound fivo`). */
+  readonly fivo_per_seq?: number | null;
+  readonly fivo_per_step?: number | null;
+  /** True when every latent is summed out: the log-likelihood is exact, the same for every K. */
+  readonly exact?: boolean;
   readonly time: string;
 }
 

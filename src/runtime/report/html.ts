@@ -97,13 +97,15 @@ ${configSection(d)}
 
 function evaluationSection(d: RunData): string {
   if (!d.evaluations.length) return '';
+  const fivo = d.evaluations.some((e) => e.fivo_per_step !== undefined && e.fivo_per_step !== null);
   const rows = d.evaluations.map((e) => `<tr><td>${esc(e.split)}</td><td>${e.k}</td><td>${esc(e.checkpoint)} (step ${e.checkpoint_step})</td>` +
     `<td>${e.n_sequences}</td><td>${e.n_steps}</td><td>${num(e.elbo_per_seq)}</td><td>${num(e.elbo_per_step)}</td>` +
-    `<td>${num(e.iwae_per_seq)}</td><td>${num(e.iwae_per_step)}</td><td>${esc(e.time)}</td></tr>`).join('\n');
+    `<td>${num(e.iwae_per_seq)}${e.exact ? ' (exact)' : ''}</td><td>${num(e.iwae_per_step)}</td>` +
+    (fivo ? `<td>${num(e.fivo_per_seq)}</td><td>${num(e.fivo_per_step)}</td>` : '') + `<td>${esc(e.time)}</td></tr>`).join('\n');
   return `<section>
 <h2>Evaluation</h2>
-<p class="muted">From <code>seqc eval</code>. The ELBO is a lower bound; the importance-sampled log-likelihood with K samples tightens as K grows (K = 1 is a one-sample ELBO).</p>
-<table id="evaluation"><thead><tr><th>split</th><th>K</th><th>checkpoint</th><th>sequences</th><th>steps</th><th>ELBO / seq</th><th>ELBO / step</th><th>log-lik. (IWAE-K) / seq</th><th>log-lik. / step</th><th>when</th></tr></thead>
+<p class="muted">From <code>seqc eval</code>. The ELBO is a lower bound; the importance-sampled log-likelihood with K samples tightens as K grows (K = 1 is a one-sample ELBO)${fivo ? '; FIVO is the particle-filter bound with K particles' : ''}. A model whose latents are all summed out has an exact log-likelihood.</p>
+<table id="evaluation"><thead><tr><th>split</th><th>K</th><th>checkpoint</th><th>sequences</th><th>steps</th><th>ELBO / seq</th><th>ELBO / step</th><th>log-lik. (IWAE-K) / seq</th><th>log-lik. / step</th>${fivo ? '<th>FIVO / seq</th><th>FIVO / step</th>' : ''}<th>when</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
