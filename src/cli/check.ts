@@ -5,6 +5,7 @@ import { renderDiagnostic } from '../compiler/diagnostics.js';
 import { formatBig } from '../compiler/errors.js';
 import { sourceText } from '../compiler/source.js';
 import { checkSource, hasErrors, type FrontendResult } from '../compiler/frontend.js';
+import { jsonDiagnostic, positionsFrom } from '../lsp/diagnostics.js';
 import { Exit, UsageError, type Terminal } from './io.js';
 
 /** Reads a model file as strict UTF-8, turning I/O problems into usage errors and bytes that are not UTF-8 into a SourceError. */
@@ -27,9 +28,10 @@ export function frontend(path: string, sets: readonly string[], term: Terminal):
 }
 
 /** Runs `seqc check`; returns the exit code. */
-export function runCheck(files: readonly string[], opts: { set?: string[]; quiet?: boolean }, term: Terminal): number {
+export function runCheck(files: readonly string[], opts: { set?: string[]; quiet?: boolean; json?: boolean }, term: Terminal): number {
   let failed = 0;
   parseOverrides(opts.set ?? []);
+  if (opts.json) return checkJson(files, opts.set ?? [], term);
   for (const f of files) {
     const r = frontend(f, opts.set ?? [], term);
     if (hasErrors(r.diagnostics) || !r.model) {
@@ -46,4 +48,15 @@ export function runCheck(files: readonly string[], opts: { set?: string[]; quiet
     if (r.needsDefaultGuide) term.out(`  note: ${m.name} has no guide; the default structured guide will be used (see docs/language.md, "Default guide")`);
   }
   return failed ? Exit.modelErrors : Exit.ok;
+}
+
+/** `seqc check --json`: one JSON object on stdout, the diagnostics in the language server's shape. */
+function checkJson(files: readonly string[], sets: readonly string[], term: Terminal): number {
+  const results = files.map((f) => {
+    const r = checkSource(f, readModelFile(f), parseOverrides(sets));
+    const diagnostics = r.diagnostics.map((d) => jsonDiagnostic(f, d, positionsFrom((o) => r.source.position(o))));
+    return { file: f, ok: !hasErrors(r.diagnostics) && r.model !== null, model: r.model?.name ?? null, diagnostics };
+  });
+  term.out(JSON.stringify({ files: results }, null, 2));
+  return results.every((r) => r.ok) ? Exit.ok : Exit.modelErrors;
 }

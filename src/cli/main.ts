@@ -4,7 +4,7 @@
  * onnxruntime or the ONNX emitter and `seqc --version` loads neither (docs/benchmarks.md).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { versionLine } from '../runtime/version.js';
+import { seqpplVersion, versionLine } from '../runtime/version.js';
 import { Exit, processTerminal, reportFailure, UsageError, type Terminal } from './io.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -24,7 +24,8 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .argument('<files...>', 'model files (.seq)')
     .option('--set <name=value>', 'override a hyperparameter (repeatable)', collect, [])
     .option('-q, --quiet', 'print nothing for files without errors')
-    .action(async (files: string[], opts: { set: string[]; quiet?: boolean }) => {
+    .option('--json', 'print the diagnostics as one JSON object (the shape the language server publishes)')
+    .action(async (files: string[], opts: { set: string[]; quiet?: boolean; json?: boolean }) => {
       code = await command(() => import('./check.js'), (c) => c.runCheck(files, opts, term), term);
     });
   program
@@ -147,6 +148,19 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .addOption(new Option('--normalization <mode>', 'baked: real variables in data units, normalized inside the graphs; none: normalized units (docs/export.md)').choices(['baked', 'none']).default('baked'))
     .addOption(new Option('--layout <order>', 'axes of per-step inputs and outputs: [T, B, D] or [B, T, D]').choices(['time-major', 'batch-major']).default('time-major'))
     .action(async (file: string | undefined, opts: Record<string, string>) => { code = await command(() => import('./use.js'), (c) => c.runExport(file, opts, term), term); });
+  program
+    .command('lsp')
+    .description('run the language server over stdin/stdout (for editors: see docs/editors.md)')
+    .option('--stdio', 'talk over stdin/stdout (the default; accepted for editor clients that pass it)')
+    .option('--set <name=value>', 'hyperparameter overrides shown in hovers (repeatable)', collect, [])
+    .action(async (opts: { set: string[] }) => { code = await command(() => import('./lsp.js'), (c) => c.runLsp(opts, seqpplVersion()), term); });
+  program
+    .command('report')
+    .description('rebuild RUN/report.html from a run directory; --serve shows it on localhost with live reload')
+    .argument('<run>', 'run directory')
+    .option('--serve', 'serve the report on http://127.0.0.1:PORT/ and reload it whenever training rewrites it')
+    .option('--port <n>', 'port for --serve (default 8765)')
+    .action(async (run: string, opts: { serve?: boolean; port?: string }) => { code = await command(() => import('./report.js'), (c) => c.runReport(run, opts, term), term); });
   try {
     checkOptionValues(program, argv);
     await program.parseAsync([...argv], { from: 'user' });

@@ -6,6 +6,10 @@ import { openGraph } from '../runtime/graphs.js';
 import type { Device } from '../runtime/session.js';
 import { drawSamples, writeSamples } from '../runtime/sample.js';
 import { loadTrained, type Trained } from '../runtime/trained.js';
+import { recordEvaluation, type EvalRecord } from '../runtime/report/data.js';
+import { rebuildReport } from '../runtime/report/live.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { onnxBytes } from '../compiler/pipeline.js';
 import { MAX_SEED } from '../runtime/config.js';
 import { dataPathOf, RunError } from '../runtime/run.js';
@@ -83,6 +87,9 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
     : null;
   const nSteps = r.lengths.reduce((a, b) => a + b, 0);
   const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+  const recorded = await recordInRun(t, { split, k: K, checkpoint: t.checkpointFile, checkpoint_step: t.checkpoint.step, n_sequences: seqs.length, n_steps: nSteps,
+    elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep, iwae_per_seq: mean(r.iwaePerSeq), iwae_per_step: r.iwaePerStep,
+    fivo_per_seq: fv ? mean(fv.fivoPerSeq) : null, fivo_per_step: fv ? fv.fivoPerStep : null, exact, time: new Date().toISOString() }, term);
   if (o.json) {
     term.out(JSON.stringify({
       split, n_sequences: seqs.length, n_steps: nSteps, k: K, elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep,
@@ -105,8 +112,26 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
     ]).map((l) => `  ${l}`),
     exact ? '  (nats, in the units of the data; the same for every --particles K)'
       : '  (nats, in the units of the data; the IWAE-K and FIVO-K estimates are lower bounds on log p(x) in expectation that tighten as K grows; K = 1 IWAE is a one-sample ELBO)',
+    ...(recorded ? [`  recorded in ${recorded} (shown in ${join(t.runDir!, 'report.html')})`] : []),
   ].join('\n'));
   return Exit.ok;
+}
+
+/**
+ * Records an evaluation of a checkpoint that sits in a run directory and refreshes the run's
+ * report; returns the record's path. The evaluation stands without it: a run that cannot be
+ * written (a read-only disk) gets a note, not a failure.
+ */
+async function recordInRun(t: Trained, e: EvalRecord, term: Terminal): Promise<string | null> {
+  if (!t.runDir || !existsSync(join(t.runDir, 'metrics.jsonl'))) return null;
+  try {
+    const path = recordEvaluation(t.runDir, e);
+    await rebuildReport(t.runDir, t.choice.which === 'best' ? { trained: t } : {});
+    return path;
+  } catch (err) {
+    term.err(`seqc: note: the evaluation was not recorded in ${t.runDir} (its report is unchanged): ${(err as Error).message}`);
+    return null;
+  }
 }
 
 /** Rows with the first column left-aligned and the others right-aligned, each as wide as its widest cell. */
