@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
 
 /** The commands docs/cli.md documents, in its order ('' is `seqc --help`). */
-export const documented = ['', 'check', 'fmt', 'compile', 'train', 'eval', 'sample', 'infer', 'export', 'compare'] as const;
+export const documented = ['', 'check', 'fmt', 'compile', 'train', 'eval', 'sample', 'infer', 'export', 'compare', 'report', 'lsp'] as const;
 
 /** `seqc CMD --help` as a non-terminal sees it (80 columns, whatever the terminal is). */
 export async function helpText(cmd: string): Promise<string> {

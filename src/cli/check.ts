@@ -2,17 +2,22 @@
 import { readFileSync } from 'node:fs';
 import { parseOverrides } from '../compiler/check/dims.js';
 import { renderDiagnostic } from '../compiler/diagnostics.js';
+import { formatBig } from '../compiler/errors.js';
+import { sourceText } from '../compiler/source.js';
 import { checkSource, hasErrors, type FrontendResult } from '../compiler/frontend.js';
+import { jsonDiagnostic, positionsFrom } from '../lsp/diagnostics.js';
 import { Exit, UsageError, type Terminal } from './io.js';
 
-/** Reads a model file, turning I/O problems into usage errors. */
+/** Reads a model file as strict UTF-8, turning I/O problems into usage errors and bytes that are not UTF-8 into a SourceError. */
 export function readModelFile(path: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `cannot read '${path}': no such file` : code === 'EISDIR' ? `'${path}' is a directory, not a model file` : `cannot read '${path}': ${(e as Error).message}`);
   }
+  return sourceText(path, bytes);
 }
 
 /** Loads and checks one file; prints its diagnostics. */
@@ -23,9 +28,10 @@ export function frontend(path: string, sets: readonly string[], term: Terminal):
 }
 
 /** Runs `seqc check`; returns the exit code. */
-export function runCheck(files: readonly string[], opts: { set?: string[]; quiet?: boolean }, term: Terminal): number {
+export function runCheck(files: readonly string[], opts: { set?: string[]; quiet?: boolean; json?: boolean }, term: Terminal): number {
   let failed = 0;
   parseOverrides(opts.set ?? []);
+  if (opts.json) return checkJson(files, opts.set ?? [], term);
   for (const f of files) {
     const r = frontend(f, opts.set ?? [], term);
     if (hasErrors(r.diagnostics) || !r.model) {
@@ -37,9 +43,20 @@ export function runCheck(files: readonly string[], opts: { set?: string[]; quiet
     if (opts.quiet) continue;
     const m = r.model;
     const nParams = m.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
-    const plural = (n: number, w: string): string => `${n.toLocaleString('en-US')} ${w}${n === 1 ? '' : 's'}`;
+    const plural = (n: number, w: string): string => `${formatBig(n)} ${w}${n === 1 ? '' : 's'}`;
     term.out(`${f}: ok: model ${m.name}, ${plural(m.vars.size, 'variable')}, ${plural(m.nets.size, 'net')}, ${plural(nParams, 'parameter')}`);
     if (r.needsDefaultGuide) term.out(`  note: ${m.name} has no guide; the default structured guide will be used (see docs/language.md, "Default guide")`);
   }
   return failed ? Exit.modelErrors : Exit.ok;
+}
+
+/** `seqc check --json`: one JSON object on stdout, the diagnostics in the language server's shape. */
+function checkJson(files: readonly string[], sets: readonly string[], term: Terminal): number {
+  const results = files.map((f) => {
+    const r = checkSource(f, readModelFile(f), parseOverrides(sets));
+    const diagnostics = r.diagnostics.map((d) => jsonDiagnostic(f, d, positionsFrom((o) => r.source.position(o))));
+    return { file: f, ok: !hasErrors(r.diagnostics) && r.model !== null, model: r.model?.name ?? null, diagnostics };
+  });
+  term.out(JSON.stringify({ files: results }, null, 2));
+  return results.every((r) => r.ok) ? Exit.ok : Exit.modelErrors;
 }

@@ -8,9 +8,7 @@ import { OverrideError } from '../compiler/check/dims.js';
 import { CheckpointError } from '../runtime/checkpoint.js';
 import { DataError } from '../runtime/data/errors.js';
 import { ColumnsError } from '../runtime/data/columns.js';
-import { RunError, UsageError } from '../runtime/errors.js';
-import { GraphError, isAllocationFailure } from '../runtime/graphs.js';
-import { DeviceError } from '../runtime/session.js';
+import { DeviceError, GraphError, isAllocationFailure, RunError, UsageError } from '../runtime/errors.js';
 
 /** A classified fault: the exit code, the message and an optional hint. */
 export interface Fault {

@@ -1,5 +1,5 @@
 /** @file The CLI's terminal I/O and error conventions: exit codes, the error boundary, shell quoting. */
-import { InternalError } from '../compiler/diagnostics.js';
+import { InternalError, SourceError } from '../compiler/diagnostics.js';
 import { classify } from './faults.js';
 
 /** Exit codes of every seqc command (signals: 128 + the signal's number, as shells report them). */
@@ -28,6 +28,10 @@ export const processTerminal: Terminal = {
  * seqc prints a stack trace, as an internal error (exit 3).
  */
 export function reportFailure(e: unknown, term: Terminal): number {
+  if (e instanceof SourceError) {
+    term.err(e.message);
+    return Exit.modelErrors;
+  }
   const f = classify(e);
   if (f) {
     term.err(`seqc: ${f.message}${f.hint ? `\n  hint: ${f.hint}` : ''}`);

@@ -1,13 +1,10 @@
-/** @file The `seqc` command line: one subcommand per file in src/cli; this file only wires them up. */
+/**
+ * @file The `seqc` command line: one subcommand per file in src/cli; this file only wires them up.
+ * Each action imports its command's module when it runs, so `seqc check` never loads
+ * onnxruntime or the ONNX emitter and `seqc --version` loads neither (docs/benchmarks.md).
+ */
 import { Command, CommanderError, Option } from 'commander';
-import { versionLine } from '../runtime/version.js';
-import { runCheck } from './check.js';
-import { runCompile } from './compile.js';
-import { runTrain } from './train.js';
-import { runEval, runExport, runSample } from './use.js';
-import { runFmt } from './fmt.js';
-import { runInfer } from './infer.js';
-import { runCompare } from './compare.js';
+import { seqpplVersion, versionLine } from '../runtime/version.js';
 import { Exit, processTerminal, reportFailure, UsageError, type Terminal } from './io.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -27,8 +24,9 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .argument('<files...>', 'model files (.seq)')
     .option('--set <name=value>', 'override a hyperparameter (repeatable)', collect, [])
     .option('-q, --quiet', 'print nothing for files without errors')
-    .action((files: string[], opts: { set: string[]; quiet?: boolean }) => {
-      code = runCheck(files, opts, term);
+    .option('--json', 'print the diagnostics as one JSON object (the shape the language server publishes)')
+    .action(async (files: string[], opts: { set: string[]; quiet?: boolean; json?: boolean }) => {
+      code = await command(() => import('./check.js'), (c) => c.runCheck(files, opts, term), term);
     });
   program
     .command('fmt')
@@ -36,8 +34,8 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .argument('<files...>', 'model files (.seq)')
     .option('--check', 'do not write; exit 1 if a file is not formatted')
     .option('--stdout', 'print the formatted text instead of writing the file')
-    .action((files: string[], opts: { check?: boolean; stdout?: boolean }) => {
-      code = runFmt(files, opts, term);
+    .action(async (files: string[], opts: { check?: boolean; stdout?: boolean }) => {
+      code = await command(() => import('./fmt.js'), (c) => c.runFmt(files, opts, term), term);
     });
   program
     .command('compile')
@@ -50,8 +48,8 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .addOption(new Option('--print <form>', 'print the step program, or the ir or an op-per-line onnx dump of one graph').choices(['program', 'ir', 'onnx']))
     .addOption(new Option('--graph <name>', 'which graph --print shows').choices(['train_step', 'evaluate', 'evaluate_fivo', 'sample']).default('train_step'))
     .option('--multi-step', 'also write train_steps.onnx: K optimizer steps per call inside an ONNX Loop (batch inputs stacked [K, T, B, ...])')
-    .action((file: string, opts: Record<string, string | string[]>) => {
-      code = runCompile(file, opts as never, term);
+    .action(async (file: string, opts: Record<string, string | string[]>) => {
+      code = await command(() => import('./compile.js'), (c) => c.runCompile(file, opts as never, term), term);
     });
   program
     .command('train')
@@ -84,7 +82,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--resume <run>', 'continue a run from its last checkpoint')
     .option('--json', 'print the summary as one JSON object on stdout (messages go to stderr)')
     .action(async (file: string | undefined, opts: Record<string, string | string[]>) => {
-      code = await runTrain(file, opts as never, term);
+      code = await command(() => import('./train.js'), (c) => c.runTrain(file, opts as never, term), term);
     });
   const useCommand = (name: string, description: string) => program
     .command(name)
@@ -106,7 +104,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--seed <n>', 'noise seed (default 1)')
     .option('--json', 'print one JSON object')
     .option('--per-sequence', 'with --json: also each sequence\'s id, length, ELBO and IWAE estimate')
-    .action(async (file: string | undefined, opts: Record<string, string>) => { code = await runEval(file, opts, term); });
+    .action(async (file: string | undefined, opts: Record<string, string>) => { code = await command(() => import('./use.js'), (c) => c.runEval(file, opts, term), term); });
   useCommand('sample', 'sample sequences from a trained model, or continue given prefixes')
     .option('--num <n>', 'number of sequences (default 4)')
     .option('--steps <t>', 'steps per sequence (default 40)')
@@ -114,7 +112,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2 (default: the run\'s)')
     .option('--seed <n>', 'noise seed (default 1)')
     .option('-o, --out <dir>', 'output directory')
-    .action(async (file: string | undefined, opts: Record<string, string>) => { code = await runSample(file, opts, term); });
+    .action(async (file: string | undefined, opts: Record<string, string>) => { code = await command(() => import('./use.js'), (c) => c.runSample(file, opts, term), term); });
   program
     .command('compare')
     .description('train two or more models on the same data, seed, batches and budget; print a table and draw their validation curves in one SVG')
@@ -136,7 +134,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--set <name=value>', 'override a hyperparameter in every model that declares it (repeatable)', collect, [])
     .option('--threads <n>', 'intra-op threads (default 1)')
     .option('--out <dir>', 'output directory (default runs/compare)')
-    .action(async (files: string[], opts: Record<string, string>) => { code = await runCompare(files, { ...opts, iwaeEval: opts['evalK'] } as never, term); });
+    .action(async (files: string[], opts: Record<string, string>) => { code = await command(() => import('./compare.js'), (c) => c.runCompare(files, { ...opts, iwaeEval: opts['evalK'] } as never, term), term); });
   useCommand('infer', 'write the posterior over the latents of every sequence of a split (NPY and SVG)')
     .option('--data <path>', 'dataset (default: the run\'s training data)')
     .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2 (default: the run\'s)')
@@ -144,12 +142,25 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--batch <n>', 'sequences per batch (default 32)')
     .option('--seed <n>', 'noise seed for the guide samples (default 1)')
     .option('-o, --out <dir>', 'output directory')
-    .action(async (file: string | undefined, opts: Record<string, string>) => { code = await runInfer(file, opts, term); });
+    .action(async (file: string | undefined, opts: Record<string, string>) => { code = await command(() => import('./infer.js'), (c) => c.runInfer(file, opts, term), term); });
   useCommand('export', 'write standalone sample.onnx and evaluate.onnx with the trained weights baked in')
     .option('-o, --out <dir>', 'output directory')
     .addOption(new Option('--normalization <mode>', 'baked: real variables in data units, normalized inside the graphs; none: normalized units (docs/export.md)').choices(['baked', 'none']).default('baked'))
     .addOption(new Option('--layout <order>', 'axes of per-step inputs and outputs: [T, B, D] or [B, T, D]').choices(['time-major', 'batch-major']).default('time-major'))
-    .action(async (file: string | undefined, opts: Record<string, string>) => { code = await runExport(file, opts, term); });
+    .action(async (file: string | undefined, opts: Record<string, string>) => { code = await command(() => import('./use.js'), (c) => c.runExport(file, opts, term), term); });
+  program
+    .command('lsp')
+    .description('run the language server over stdin/stdout (for editors: see docs/editors.md)')
+    .option('--stdio', 'talk over stdin/stdout (the default; accepted for editor clients that pass it)')
+    .option('--set <name=value>', 'hyperparameter overrides shown in hovers (repeatable)', collect, [])
+    .action(async (opts: { set: string[] }) => { code = await command(() => import('./lsp.js'), (c) => c.runLsp(opts, seqpplVersion()), term); });
+  program
+    .command('report')
+    .description('rebuild RUN/report.html from a run directory; --serve shows it on localhost with live reload')
+    .argument('<run>', 'run directory')
+    .option('--serve', 'serve the report on http://127.0.0.1:PORT/ and reload it whenever training rewrites it')
+    .option('--port <n>', 'port for --serve (default 8765)')
+    .action(async (run: string, opts: { serve?: boolean; port?: string }) => { code = await command(() => import('./report.js'), (c) => c.runReport(run, opts, term), term); });
   try {
     checkOptionValues(program, argv);
     await program.parseAsync([...argv], { from: 'user' });
@@ -189,3 +200,16 @@ function checkOptionValues(program: Command, argv: readonly string[]): void {
   }
 }
 
+/**
+ * Runs a command from its module, imported only now; its failures are reported by the io module
+ * loaded alongside it, so they are classified with the very classes the command threw (a harness
+ * that loads this file as CommonJS gets separate copies of modules imported dynamically).
+ */
+async function command<M>(load: () => Promise<M>, run: (m: M) => number | Promise<number>, term: Terminal): Promise<number> {
+  const m = await load();
+  try {
+    return await run(m);
+  } catch (e) {
+    return (await import('./io.js')).reportFailure(e, term);
+  }
+}

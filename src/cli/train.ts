@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { expectation, numericRules, satisfies, type NumericKey, type TrainConfig } from '../runtime/config.js';
 import type { Bound } from '../compiler/pipeline.js';
 import { freshRunDir, readRunConfig, RunError } from '../runtime/run.js';
+import { LiveReport } from '../runtime/report/live.js';
 import { train, type TrainSummary } from '../runtime/train.js';
 import { withHint } from './faults.js';
 import { Exit, shellCommand, UsageError, type Terminal } from './io.js';
@@ -112,9 +113,10 @@ export async function runTrain(model: string | undefined, o: TrainCliOptions, te
   });
   const say = o.json ? (l: string) => term.err(l) : (l: string) => term.out(l);
   let s: TrainSummary;
+  const live = new LiveReport(dir, (l) => term.err(`seqc: ${l}`));
   try {
     s = await train(cfg, dir, resume, {
-      info: say, warn: (l) => term.err(`seqc: ${l}`), stream: term.progress ?? process.stderr,
+      info: say, warn: (l) => term.err(`seqc: ${l}`), stream: term.progress ?? process.stderr, validated: (v) => live.validated(v),
       ready: () => say(`training ${shown} into ${dir}/ (${cfg.steps !== null ? `${cfg.steps} steps` : `${cfg.epochs} epochs`}, batch ${cfg.batch}, lr ${cfg.lr}${boundText(cfg)}, seed ${cfg.seed}, ${cfg.device})`),
     }, signal);
   } catch (e) {
@@ -124,12 +126,13 @@ export async function runTrain(model: string | undefined, o: TrainCliOptions, te
   } finally {
     for (const [name, h] of handlers) process.off(name, h);
   }
+  await live.finish(s);
   const code = s.stoppedBy === 'diverged' ? Exit.runtime : s.stoppedBy === 'interrupt' ? STOP_SIGNALS[signal.by ?? 'SIGINT'] : Exit.ok;
   const q = (...a: string[]): string => shellCommand(['npx', 'seqc', ...a]);
   const ckpts = ['best', 'last'].filter((w) => existsSync(join(dir, 'checkpoints', `${w}.ckpt`)));
   const next = s.stoppedBy === 'interrupt' ? [q('train', '--resume', dir)]
     : s.stoppedBy === 'diverged' ? (s.lastCheckpoint ? [q('eval', '--checkpoint', dir, '--which', 'last')] : [])
-      : [q('sample', '--checkpoint', dir, '-o', join(dir, 'samples')), q('eval', '--checkpoint', dir, '--iwae', '100')];
+      : [q('sample', '--checkpoint', dir, '-o', join(dir, 'samples')), q('eval', '--checkpoint', dir, '--iwae', '100'), q('report', dir, '--serve')];
   if (o.json) {
     term.out(JSON.stringify({
       run: dir, steps: s.steps, seconds: s.seconds, stopped_by: s.stoppedBy, exit_code: code,
@@ -146,7 +149,7 @@ export async function runTrain(model: string | undefined, o: TrainCliOptions, te
     `done: ${s.steps} steps in ${s.seconds.toFixed(1)} s (${how})`,
     `  train ELBO per step: ${fmt(s.firstElbo)} at the first step${resume ? ' of this session' : ''} -> ${fmt(s.lastElbo)} at the last (nats per time step)`,
     `  best validation ELBO per step: ${fmt(s.bestValid)}`,
-    `  run: ${dir}/ (${[...ckpts.map((w) => `checkpoints/${w}.ckpt`), 'metrics.jsonl', 'curves.svg'].join(', ')})`,
+    `  run: ${dir}/ (${[...ckpts.map((w) => `checkpoints/${w}.ckpt`), 'metrics.jsonl', 'curves.svg', 'report.html'].join(', ')})`,
     ...(next.length ? [`next: ${next.join('\n      ')}`] : []),
   ].join('\n'));
   return code;

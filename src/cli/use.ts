@@ -6,7 +6,12 @@ import { openGraph } from '../runtime/graphs.js';
 import type { Device } from '../runtime/session.js';
 import { drawSamples, writeSamples } from '../runtime/sample.js';
 import { loadTrained, type Trained } from '../runtime/trained.js';
+import { recordEvaluation, type EvalRecord } from '../runtime/report/data.js';
+import { rebuildReport } from '../runtime/report/live.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { onnxBytes } from '../compiler/pipeline.js';
+import { MAX_SEED } from '../runtime/config.js';
 import { dataPathOf, RunError } from '../runtime/run.js';
 import { Exit, UsageError, type Terminal } from './io.js';
 
@@ -22,10 +27,12 @@ export function need(v: string | undefined, flag: string): string {
   return v;
 }
 
-export function int(v: string | undefined, flag: string, def: number, min = 1): number {
+export function int(v: string | undefined, flag: string, def: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return def;
   const x = v.trim() === '' ? NaN : Number(v);
-  if (!Number.isInteger(x) || x < min) throw new UsageError(`${flag} expects an integer ≥ ${min}, got '${v}'`);
+  if (!Number.isInteger(x) || x < min || x > max) {
+    throw new UsageError(`${flag} expects an integer ${max < Number.MAX_SAFE_INTEGER ? `between ${min} and ${max}` : `≥ ${min}`}, got '${v}'`);
+  }
   return x;
 }
 
@@ -73,13 +80,16 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
   const seqs = raw.map((s) => normalize(s, t.stats));
   const session = await openGraph('evaluate', onnxBytes(t.compiled.evaluate), device(o));
   const batch = int(o.batch, '--batch', Math.max(1, Math.floor(256 / K)));
-  const r = await evaluateSplit(t.compiled, session, seqs, t.spec, t.stats, { batch, k: K, seed: int(o.seed, '--seed', 1, 0), store: t.store });
+  const r = await evaluateSplit(t.compiled, session, seqs, t.spec, t.stats, { batch, k: K, seed: int(o.seed, '--seed', 1, 0, MAX_SEED), store: t.store });
   refuseNonFinite(r, raw.map((s) => s.id), split, t);
   const fv = bound === 'fivo'
     ? await evaluateFivo(t.compiled, await openGraph('evaluate_fivo', onnxBytes(t.compiled.evaluateFivo), device(o)), seqs, t.spec, t.stats, { batch, k: K, seed: int(o.seed, '--seed', 1, 0) + 1, store: t.store })
     : null;
   const nSteps = r.lengths.reduce((a, b) => a + b, 0);
   const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+  const recorded = await recordInRun(t, { split, k: K, checkpoint: t.checkpointFile, checkpoint_step: t.checkpoint.step, n_sequences: seqs.length, n_steps: nSteps,
+    elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep, iwae_per_seq: mean(r.iwaePerSeq), iwae_per_step: r.iwaePerStep,
+    fivo_per_seq: fv ? mean(fv.fivoPerSeq) : null, fivo_per_step: fv ? fv.fivoPerStep : null, exact, time: new Date().toISOString() }, term);
   if (o.json) {
     term.out(JSON.stringify({
       split, n_sequences: seqs.length, n_steps: nSteps, k: K, elbo_per_seq: mean(r.elboPerSeq), elbo_per_step: r.elboPerStep,
@@ -102,8 +112,26 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
     ]).map((l) => `  ${l}`),
     exact ? '  (nats, in the units of the data; the same for every --particles K)'
       : '  (nats, in the units of the data; the IWAE-K and FIVO-K estimates are lower bounds on log p(x) in expectation that tighten as K grows; K = 1 IWAE is a one-sample ELBO)',
+    ...(recorded ? [`  recorded in ${recorded} (shown in ${join(t.runDir!, 'report.html')})`] : []),
   ].join('\n'));
   return Exit.ok;
+}
+
+/**
+ * Records an evaluation of a checkpoint that sits in a run directory and refreshes the run's
+ * report; returns the record's path. The evaluation stands without it: a run that cannot be
+ * written (a read-only disk) gets a note, not a failure.
+ */
+async function recordInRun(t: Trained, e: EvalRecord, term: Terminal): Promise<string | null> {
+  if (!t.runDir || !existsSync(join(t.runDir, 'metrics.jsonl'))) return null;
+  try {
+    const path = recordEvaluation(t.runDir, e);
+    await rebuildReport(t.runDir, t.choice.which === 'best' ? { trained: t } : {});
+    return path;
+  } catch (err) {
+    term.err(`seqc: note: the evaluation was not recorded in ${t.runDir} (its report is unchanged): ${(err as Error).message}`);
+    return null;
+  }
 }
 
 /** Rows with the first column left-aligned and the others right-aligned, each as wide as its widest cell. */
@@ -132,7 +160,7 @@ export async function runSample(model: string | undefined, o: UseOptions, term: 
   const steps = int(o.steps, '--steps', prefix ? longest * 2 : 40);
   if (prefix && steps < longest) throw new UsageError(`--steps ${steps} is shorter than the longest prefix (${longest} steps)`);
   const session = await openGraph('sample', onnxBytes(t.compiled.sample), device(o));
-  const s = await drawSamples(t, session, { num: int(o.num, '--num', 4), steps, seed: int(o.seed, '--seed', 1, 0), ...(prefix ? { prefix } : {}) });
+  const s = await drawSamples(t, session, { num: int(o.num, '--num', 4), steps, seed: int(o.seed, '--seed', 1, 0, MAX_SEED), ...(prefix ? { prefix } : {}) });
   const files = writeSamples(t, s, out, t.config?.sampleRate ?? null);
   term.out(`sampled ${s.num} sequence${s.num === 1 ? '' : 's'} of ${s.steps} steps from ${describeCheckpoint(t)}${prefix ? ' continuing the given prefixes' : ''}:\n  ${files.join('\n  ')}`);
   return Exit.ok;

@@ -3,6 +3,7 @@
  * distribution heads desugared into explicit linear layers. Input of the scheduler/lowering.
  */
 import type { ElemType, Role, Span, StateInit } from './ast.js';
+import { preorder, run, type Rec } from './trampoline.js';
 
 /** Elementwise unary builtins. */
 export const unaryBuiltins = ['exp', 'log', 'tanh', 'sigmoid', 'relu', 'softplus', 'abs', 'sqrt', 'square'] as const;
@@ -161,10 +162,9 @@ export function children(e: CExpr): readonly CExpr[] {
   }
 }
 
-/** Every variable read in an expression, in order of appearance. */
+/** Every variable read in an expression, in order of appearance (any depth). */
 export function readsOf(e: CExpr, out: { name: string; offset: number; span: Span }[] = []): { name: string; offset: number; span: Span }[] {
-  if (e.k === 'read') out.push({ name: e.name, offset: e.offset, span: e.span });
-  for (const c of children(e)) readsOf(c, out);
+  for (const n of preorder(e, children)) if (n.k === 'read') out.push({ name: n.name, offset: n.offset, span: n.span });
   return out;
 }
 
@@ -172,5 +172,47 @@ export function readsOf(e: CExpr, out: { name: string; offset: number; span: Spa
 export function distReads(d: CDist): { name: string; offset: number; span: Span }[] {
   const out: { name: string; offset: number; span: Span }[] = [];
   for (const key of Object.keys(d.params).sort()) readsOf(d.params[key]!, out);
+  return out;
+}
+
+/**
+ * Nodes of an expression as a tree: a subexpression shared through a let or a function argument
+ * counts at every use, as the lowering sees it. `memo` carries sizes across calls (any depth).
+ */
+export function treeSize(e: CExpr, memo: Map<CExpr, number> = new Map()): number {
+  return run(sizeOf(e, memo));
+}
+
+function* sizeOf(e: CExpr, memo: Map<CExpr, number>): Rec<number> {
+  const known = memo.get(e);
+  if (known !== undefined) return known;
+  let n = 1;
+  for (const c of children(e)) n += yield sizeOf(c, memo);
+  memo.set(e, n);
+  return n;
+}
+
+/**
+ * The names read by every subexpression of `root`, for all of them in one pass (any depth; nodes
+ * that read the same names share one set). Asking `readsOf` at every level of a deep tree is
+ * quadratic; this is linear in the nodes times the distinct names.
+ */
+export function readNameSets(root: CExpr, memo: Map<CExpr, ReadonlySet<string>> = new Map()): Map<CExpr, ReadonlySet<string>> {
+  run(namesOf(root, memo));
+  return memo;
+}
+
+const noNames: ReadonlySet<string> = new Set();
+
+function* namesOf(e: CExpr, memo: Map<CExpr, ReadonlySet<string>>): Rec<ReadonlySet<string>> {
+  const known = memo.get(e);
+  if (known) return known;
+  let out: ReadonlySet<string> = e.k === 'read' ? new Set([e.name]) : noNames;
+  for (const c of children(e)) {
+    const s: ReadonlySet<string> = yield namesOf(c, memo);
+    if ([...s].every((n) => out.has(n))) continue;
+    out = [...out].every((n) => s.has(n)) ? s : new Set([...out, ...s]);
+  }
+  memo.set(e, out);
   return out;
 }

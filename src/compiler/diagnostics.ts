@@ -21,6 +21,9 @@ export class InternalError extends Error {
   }
 }
 
+/** A model file that is not text seqc can read (E0004); `message` is the rendered diagnostic. Exit 1, like other model errors. */
+export class SourceError extends Error {}
+
 /** Throws an InternalError when `cond` is false. */
 export function assertInternal(cond: unknown, message: string): asserts cond {
   if (!cond) throw new InternalError(message);
@@ -53,16 +56,28 @@ export function renderDiagnostic(src: SourceFile, d: Diagnostic): string {
   return out.join('\n');
 }
 
+/** Characters of a source line shown around a caret; longer lines are cut, with `…` where they are. */
+const EXCERPT_WIDTH = 160;
+
 /** The source line of a span with carets under it (multi-line spans underline to the end of the first line). */
 function excerpt(src: SourceFile, span: Span): string[] {
   const a = src.position(span.start);
   const b = src.position(Math.max(span.start, span.end));
-  const text = src.lineText(a.line);
+  const full = src.lineText(a.line);
   const gutter = String(a.line).length;
   const pad = ' '.repeat(gutter);
-  const endCol = b.line === a.line ? b.col : text.length + 1;
-  const width = Math.max(1, endCol - a.col);
-  const lead = text.slice(0, a.col - 1).replace(/[^\t]/g, ' ');
+  const endCol = b.line === a.line ? b.col : full.length + 1;
+  let from = 0;
+  let to = full.length;
+  if (full.length > EXCERPT_WIDTH) {
+    from = Math.max(0, Math.min(a.col - 1 - EXCERPT_WIDTH / 4, full.length - EXCERPT_WIDTH));
+    to = Math.min(full.length, from + EXCERPT_WIDTH);
+  }
+  const cutLeft = from > 0 ? '…' : '';
+  const text = cutLeft + full.slice(from, to) + (to < full.length ? '…' : '');
+  const startCol = a.col - 1 - from + cutLeft.length;
+  const width = Math.max(1, Math.min(endCol - 1 - from + cutLeft.length, text.length + 1) - startCol);
+  const lead = text.slice(0, startCol).replace(/[^\t]/g, ' ');
   return [`${pad} |`, `${a.line} | ${text}`, `${pad} | ${lead}${'^'.repeat(width)}`];
 }
 

@@ -55,6 +55,18 @@ export function unclosedBracket(span: Span, open: Span, bracket: string, found: 
     `add the missing '${close}'`, [{ message: `this '${bracket}' is not closed`, span: open }]);
 }
 
+/** E0003: an invisible character outside a comment (a byte-order mark is allowed at the start of a file). */
+export function invisibleCharacter(span: Span, name: string): Diagnostic {
+  return err('E0003', span, `invisible character ${name}`,
+    'delete it: it looks like a space or like nothing at all, but is not whitespace in a model file (it often comes from copying text)');
+}
+
+/** E0004: bytes that are not UTF-8; `seqc` reads and writes model files as UTF-8 and never changes bytes it cannot read. */
+export function invalidUtf8(span: Span, bytes: string, offset: number): Diagnostic {
+  return err('E0004', span, `the file is not valid UTF-8: byte${bytes.includes(' ') ? 's' : ''} ${bytes} at byte offset ${offset}`,
+    'model files are UTF-8; convert the file (for Latin-1 text: `iconv -f latin1 -t utf-8 FILE`); nothing was changed');
+}
+
 /** E0101: a name that is not defined. */
 export function unknownName(span: Span, name: string, what: string, candidates: Iterable<string>): Diagnostic {
   return err('E0101', span, `unknown ${what} \`${name}\``, didYouMean(closest(name, candidates)));
@@ -225,6 +237,33 @@ export function targetNotAtT(span: Span, name: string): Diagnostic {
 /** E0505: a declaration in the wrong place. */
 export function misplacedDecl(span: Span, what: string, hint: string): Diagnostic {
   return err('E0505', span, what, hint);
+}
+
+/** E0701: an expression nested deeper than the limit. */
+export function nestingTooDeep(span: Span, limit: number): Diagnostic {
+  return err('E0701', span, `expression nested more than ${formatBig(limit)} levels deep`,
+    'this is the limit on parentheses, calls, lists, slices and unary minus inside one another; name inner parts with `let`');
+}
+
+/** E0702: the model's expressions grow past the limit once lets are substituted and functions inlined. */
+export function expansionTooLarge(span: Span, limit: number): Diagnostic {
+  return err('E0702', span, `the model's expressions grow past ${formatBig(limit)} nodes once lets are substituted and functions inlined`,
+    'every use of a let or a function call is a copy of its expression; a let used twice inside another let that is used twice, and so on, doubles at every level');
+}
+
+/** E0703: a width or size above the limit. */
+export function dimensionTooLarge(span: Span, value: number, limit: number, hint: string): Diagnostic {
+  return err('E0703', span, `size ${formatBig(value)} is larger than the limit of ${formatBig(limit)}`, hint);
+}
+
+/** E0704: more trainable parameters than the limit; names the largest contributors. */
+export function tooManyParameters(span: Span, count: number, limit: number, hint: string, notes: Diagnostic['notes']): Diagnostic {
+  return err('E0704', span, `the model has ${formatBig(count)} parameters, more than the limit of ${formatBig(limit)}`, hint, notes);
+}
+
+/** 1,234,567 for counts a reader can take in, 3.0e+24 beyond (no Intl: its first use costs ~25 ms of start-up). */
+export function formatBig(v: number): string {
+  return Number.isSafeInteger(v) ? String(v).replace(/\B(?=(\d{3})+(?!\d))/g, ',') : v.toExponential(1);
 }
 
 /** W0601: something declared but never used (a warning). */

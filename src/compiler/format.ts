@@ -4,6 +4,8 @@
  */
 import type * as A from './ast.js';
 import { unreachable } from './ast.js';
+import { BOM } from './lex.js';
+import { run, type Rec } from './trampoline.js';
 
 interface Comment {
   readonly start: number;
@@ -21,18 +23,39 @@ export function scanComments(text: string): Comment[] {
 
 /** Prints an expression canonically; parentheses appear exactly where the source had them. */
 export function printExpr(e: A.Expr | A.NamedArg): string {
+  const out: string[] = [];
+  run(emitExpr(e, out));
+  return out.join('');
+}
+
+/** Appends an expression's canonical text to `out` (stack-safe: any nesting depth). */
+function* emitExpr(e: A.Expr | A.NamedArg, out: string[]): Rec<void> {
   switch (e.kind) {
-    case 'num': return e.text;
-    case 'name': return e.name;
-    case 'varRef': return printRef(e);
-    case 'call': return `${e.callee.name}(${e.args.map(printExpr).join(', ')})`;
-    case 'binary': return `${printExpr(e.left)} ${e.op} ${printExpr(e.right)}`;
-    case 'neg': return `-${printExpr(e.operand)}`;
-    case 'slice': return `${printExpr(e.target)}[${e.start ? printExpr(e.start) : ''}:${e.end ? printExpr(e.end) : ''}]`;
-    case 'list': return `[${e.items.map(printExpr).join(', ')}]`;
-    case 'paren': return `(${printExpr(e.inner)})`;
-    case 'named': return `${e.name.name} = ${printExpr(e.value)}`;
+    case 'num': out.push(e.text); return;
+    case 'name': out.push(e.name); return;
+    case 'varRef': out.push(printRef(e)); return;
+    case 'call': out.push(e.callee.name, '('); yield emitList(e.args, out); out.push(')'); return;
+    case 'binary': yield emitExpr(e.left, out); out.push(` ${e.op} `); yield emitExpr(e.right, out); return;
+    case 'neg': out.push('-'); yield emitExpr(e.operand, out); return;
+    case 'slice':
+      yield emitExpr(e.target, out);
+      out.push('[');
+      if (e.start) yield emitExpr(e.start, out);
+      out.push(':');
+      if (e.end) yield emitExpr(e.end, out);
+      out.push(']');
+      return;
+    case 'list': out.push('['); yield emitList(e.items, out); out.push(']'); return;
+    case 'paren': out.push('('); yield emitExpr(e.inner, out); out.push(')'); return;
+    case 'named': out.push(`${e.name.name} = `); yield emitExpr(e.value, out); return;
     default: return unreachable(e);
+  }
+}
+
+function* emitList(items: readonly (A.Expr | A.NamedArg)[], out: string[]): Rec<void> {
+  for (let i = 0; i < items.length; i++) {
+    if (i) out.push(', ');
+    yield emitExpr(items[i]!, out);
   }
 }
 
@@ -125,7 +148,7 @@ class Printer {
     for (let i = 0; i <= items.length; i++) {
       const breaks = i === items.length || i === 0 || lines[i]!.cls !== lines[i - 1]!.cls || blankBetween(this.text, items[i - 1]!.span.end, items[i]!.span.start);
       if (breaks && i > runStart) {
-        const w = Math.max(...lines.slice(runStart, i).map((l) => l.head.length));
+        const w = lines.slice(runStart, i).reduce((m, l) => Math.max(m, l.head.length), 0);
         for (let j = runStart; j < i; j++) widths[j] = w;
       }
       if (breaks) runStart = i;
@@ -185,7 +208,8 @@ function blankBetween(text: string, a: number, b: number): boolean {
   return /\n[ \t]*\r?\n/.test(code);
 }
 
-/** Formats a parsed program; `text` must be the source it was parsed from (for comments). */
+/** Formats a parsed program; `text` must be the source it was parsed from (for comments); a byte-order mark is kept. */
 export function format(program: A.Program, text: string): string {
-  return new Printer(text, scanComments(text)).program(program);
+  const bom = text.startsWith(BOM) ? BOM : '';
+  return bom + new Printer(text, scanComments(text)).program(program);
 }

@@ -1,19 +1,24 @@
-/** @file Parsing: source text → AST with spans (ohm-js); grammar actions only build nodes. */
-import { readFileSync } from 'node:fs';
-import * as ohm from 'ohm-js';
+/**
+ * @file Parsing: source text → AST with spans. The language is grammar/seq.ohm; this parser
+ * implements exactly that grammar (a test runs both on every example and thousands of mutations
+ * and requires the same trees and the same accept/reject verdicts).
+ *
+ * Why not ohm at run time: ohm's packrat interpreter recurses about forty JavaScript frames per
+ * nesting level, so some 165 nested parentheses overflow the stack, and no ohm grammar can
+ * delimit a bracketed expression without recursion (bracket matching is not regular). Building
+ * the grammar and the first, cold match also cost a few hundred milliseconds of every `seqc`
+ * start. This parser is recursive descent over the same rules, with every rule that can nest
+ * written as a generator driven by the trampoline (src/compiler/trampoline.ts): nesting costs
+ * heap, not stack, up to the documented limit (E0701). Statements nest at most two deep
+ * (`model { guide { ... } }`), so they are plain methods.
+ */
 import type * as A from './ast.js';
 import type { Diagnostic } from './diagnostics.js';
-import { syntaxError, unclosedBracket } from './errors.js';
-
-const grammarPath = new URL('../../grammar/seq.ohm', import.meta.url);
-let cachedGrammar: ohm.Grammar | null = null;
-let cachedSemantics: ohm.Semantics | null = null;
-
-/** The compiled grammar (loaded once from grammar/seq.ohm). */
-export function seqGrammar(): ohm.Grammar {
-  if (!cachedGrammar) cachedGrammar = ohm.grammar(readFileSync(grammarPath, 'utf8'));
-  return cachedGrammar;
-}
+import { invisibleCharacter } from './errors.js';
+import { lex, type Token } from './lex.js';
+import { ExprParser, isIdent, ParseFailure } from './parse-expr.js';
+import { bracketsBalance, describeFailure, openBrackets } from './syntax-errors.js';
+import { run } from './trampoline.js';
 
 /** Result of parsing: a program, or the syntax errors found. */
 export type ParseResult = { ok: true; program: A.Program } | { ok: false; diagnostics: Diagnostic[] };
@@ -24,14 +29,16 @@ export type ParseResult = { ok: true; program: A.Program } | { ok: false; diagno
  * (only while that line's brackets balance, so one error cannot cascade).
  */
 export function parse(text: string): ParseResult {
-  const g = seqGrammar();
-  const first = g.match(text);
-  if (first.succeeded()) return { ok: true, program: semantics()(first)['ast']() as A.Program };
-  const diagnostics: Diagnostic[] = [describeFailure(text, first as ohm.FailedMatchResult)];
+  const lexed = lex(text);
+  const invisible = lexed.invisible.map((c) => invisibleCharacter(c.span, c.name));
+  const first = parseTokens(lexed.tokens, text);
+  if (!(first instanceof ParseFailure)) return invisible.length ? { ok: false, diagnostics: invisible } : { ok: true, program: first };
+  const diagnostics: Diagnostic[] = [...invisible, describeFailure(text, first)];
+  if (first.tooDeep) return { ok: false, diagnostics };
   let current = text;
-  let m = first as ohm.FailedMatchResult;
+  let m = first;
   for (let round = 0; round < 4; round++) {
-    const pos = m.getRightmostFailurePosition();
+    const pos = m.pos;
     if (openBrackets(current, pos).length) break;
     const lineStart = current.lastIndexOf('\n', pos - 1) + 1;
     let lineEnd = current.indexOf('\n', pos);
@@ -39,229 +46,236 @@ export function parse(text: string): ParseResult {
     const line = current.slice(lineStart, lineEnd);
     if (!bracketsBalance(line) || lineStart === lineEnd) break;
     current = current.slice(0, lineStart) + ' '.repeat(line.length) + current.slice(lineEnd);
-    const again = g.match(current);
-    if (again.succeeded()) break;
-    m = again as ohm.FailedMatchResult;
-    const next = m.getRightmostFailurePosition();
-    if (next <= lineEnd) break;
+    const again = parseTokens(lex(current).tokens, current);
+    if (!(again instanceof ParseFailure)) break;
+    m = again;
+    if (m.pos <= lineEnd) break;
     diagnostics.push(describeFailure(current, m));
   }
   return { ok: false, diagnostics };
 }
 
-function bracketsBalance(line: string): boolean {
-  const code = line.replace(/#.*$/, '');
-  let depth = 0;
-  for (const ch of code) {
-    if ('([{'.includes(ch)) depth++;
-    else if (')]}'.includes(ch)) depth--;
-    if (depth < 0) return false;
+function parseTokens(tokens: readonly Token[], text: string): A.Program | ParseFailure {
+  try {
+    return new StatementParser(tokens, text.length).program();
+  } catch (e) {
+    if (e instanceof ParseFailure) return e;
+    throw e;
   }
-  return depth === 0;
 }
 
-interface OhmFailure {
-  isFluffy(): boolean;
-  toString(): string;
-}
+const roles = ['observe', 'latent', 'state', 'input'] as const;
+const itemWords = [...roles, 'net', 'fn', 'let', 'prior', 'emission', 'transition', 'guide', 'aux'] as const;
 
-/** Turns ohm's rightmost failure into a diagnostic with a span over the offending token. */
-function describeFailure(text: string, m: ohm.FailedMatchResult): Diagnostic {
-  const pos = m.getRightmostFailurePosition();
-  const failures = ((m as unknown as { getRightmostFailures(): OhmFailure[] }).getRightmostFailures())
-    .filter((f) => !f.isFluffy())
-    .map((f) => f.toString());
-  const expected = summarizeExpected([...new Set(failures)]);
-  const tok = tokenAt(text, pos);
-  const span = { start: pos, end: Math.min(text.length, pos + Math.max(1, tok.length)) };
-  const open = openBrackets(text, pos).at(-1);
-  if (open !== undefined && text.slice(open, pos).includes('\n')) {
-    const close = text[open] === '(' ? ')' : ']';
-    if (expected.includes(`'${close}'`)) return unclosedBracket(span, { start: open, end: open + 1 }, text[open]!, tok);
+/** The statement rules of grammar/seq.ohm; expressions come from ExprParser. */
+class StatementParser extends ExprParser {
+  constructor(tokens: readonly Token[], private readonly textLength: number) {
+    super(tokens);
   }
-  return syntaxError(span, expected, tok);
-}
 
-/** Offsets of the ( and [ still open at `pos` (comments skipped). */
-function openBrackets(text: string, pos: number): number[] {
-  const stack: number[] = [];
-  for (let i = 0; i < pos; i++) {
-    const ch = text[i]!;
-    if (ch === '#') {
-      while (i < pos && text[i] !== '\n') i++;
-    } else if (ch === '(' || ch === '[') stack.push(i);
-    else if (ch === ')' || ch === ']') stack.pop();
-    else if (ch === '{' || ch === '}') stack.length = 0;
+  program(): A.Program {
+    const model = this.model();
+    if (this.tok.kind !== 'eof') {
+      this.expecting('end of input');
+      throw this.failure();
+    }
+    return { kind: 'program', model, span: { start: model.span.start, end: this.textLength } };
   }
-  return stack;
-}
 
-const statementWords = ['observe', 'latent', 'state', 'input', 'net', 'fn', 'let', 'prior', 'emission', 'transition', 'guide', 'aux'];
-
-/** Condenses ohm's list of expected tokens into a readable phrase. */
-export function summarizeExpected(items: string[]): string {
-  const quoted = new Set(items.filter((s) => s.startsWith('"')).map((s) => JSON.parse(s) as string));
-  const rest = items.filter((s) => !s.startsWith('"'));
-  const parts: string[] = [];
-  const stmt = statementWords.filter((w) => quoted.has(w));
-  if (stmt.length >= 4) {
-    parts.push('a declaration or statement (observe, latent, state, input, net, fn, let, prior, emission, transition, guide, aux)');
-    for (const w of stmt) quoted.delete(w);
+  private model(): A.Model {
+    const kw = this.need('model');
+    const name = this.needIdent();
+    const hyperParams = this.accept('(') ? this.hyperParams() : [];
+    this.need('{');
+    const items = this.items(false) as A.Item[];
+    this.need('}');
+    return { kind: 'model', name, hyperParams, items, span: { start: kw.start, end: this.lastEnd } };
   }
-  const ops = ['+', '-', '*', '/'].filter((o) => quoted.has(o));
-  if (ops.length === 4) {
-    parts.push('an operator');
-    for (const o of ops) quoted.delete(o);
+
+  /** After `(`: `name = -1.5, ...` with an optional trailing comma, then `)`. */
+  private hyperParams(): A.HyperParam[] {
+    const out: A.HyperParam[] = [];
+    if (this.accept(')')) return out;
+    for (;;) {
+      const name = this.needIdent();
+      this.need('=');
+      const minus = this.accept('-');
+      const num = this.tok;
+      if (num.kind !== 'num') {
+        this.expecting('a number');
+        throw this.failure();
+      }
+      this.i++;
+      const text = (minus ? '-' : '') + num.text;
+      out.push({ kind: 'hyper', name, value: Number(text), isInteger: /^-?\d+$/.test(text), text, span: { start: name.span.start, end: num.end } });
+      if (this.accept(')')) return out;
+      this.need(',');
+      if (this.accept(')')) return out;
+    }
   }
-  for (const q of quoted) parts.push(`'${q}'`);
-  for (const r of rest) if (!r.startsWith('not ')) parts.push(r);
-  if (parts.length === 0) return 'something else';
-  if (parts.length === 1) return parts[0]!;
-  return `${parts.slice(0, -1).join(', ')} or ${parts[parts.length - 1]}`;
-}
 
-/** The token (word, number or single character) starting at pos, or '' at end of input. */
-function tokenAt(text: string, pos: number): string {
-  if (pos >= text.length) return '';
-  const m = /^(?:[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?|->|\S)/.exec(text.slice(pos));
-  return m ? m[0] : text[pos]!;
-}
+  /** `Item*` or `GuideItem*`, up to (not including) the closing `}`. */
+  private items(inGuide: boolean): (A.Item | A.GuideItem)[] {
+    const out: (A.Item | A.GuideItem)[] = [];
+    for (;;) {
+      const t = this.tok;
+      const word = t.kind === 'word' ? t.text : '';
+      if ((roles as readonly string[]).includes(word)) out.push(this.varDecl());
+      else if (word === 'let') out.push(this.letDecl());
+      else if (inGuide && isIdent(t)) out.push(this.guideStatement());
+      else if (!inGuide && (itemWords as readonly string[]).includes(word)) out.push(this.item(word));
+      else {
+        for (const w of inGuide ? [...roles, 'let'] : itemWords) this.expecting(w, true);
+        if (inGuide) this.expecting('a name');
+        this.expecting('}', true);
+        return out;
+      }
+    }
+  }
 
-type N = ohm.Node;
-const span = (n: N): A.Span => ({ start: n.source.startIdx, end: n.source.endIdx });
-const ident = (n: N): A.Ident => ({ kind: 'ident', name: n.sourceString, span: span(n) });
-const ast = (n: N): unknown => n['ast']();
-const list = <T>(n: N): T[] => n.asIteration().children.map((c: N) => ast(c) as T);
-const opt = <T>(n: N): T | null => (n.children.length ? (ast(n.children[0]!) as T) : null);
+  private item(word: string): A.Item {
+    const kw = this.tok;
+    this.i++;
+    const from = (n: { span: A.Span }): A.Span => ({ start: kw.start, end: n.span.end });
+    switch (word) {
+      case 'net': {
+        const name = this.needIdent();
+        this.need('=');
+        const netKind = this.needIdent();
+        this.need('(');
+        const inDim = this.expression();
+        this.need('->');
+        const outDim = this.expression();
+        const options: A.NamedArg[] = [];
+        if (this.accept(',')) {
+          if (!this.accept(')')) {
+            for (;;) {
+              options.push(run(this.namedArg()));
+              if (this.accept(')')) break;
+              this.need(',');
+            }
+          }
+        } else this.need(')');
+        return { kind: 'net', name, netKind, inDim, outDim, options, span: { start: kw.start, end: this.lastEnd } };
+      }
+      case 'fn': {
+        const name = this.needIdent();
+        this.need('(');
+        const params: A.Ident[] = [];
+        if (!this.accept(')')) {
+          for (;;) {
+            params.push(this.needIdent());
+            if (this.accept(')')) break;
+            this.need(',');
+          }
+        }
+        this.need('=');
+        const body = this.expression();
+        return { kind: 'fn', name, params, body, span: from(body) };
+      }
+      case 'prior': case 'emission': {
+        const target = this.varRef();
+        this.need('~');
+        const dist = this.dist();
+        return { kind: 'sample', section: word, target, dist, span: from(dist) };
+      }
+      case 'transition': {
+        const target = this.varRef();
+        this.need('=');
+        const value = this.expression();
+        return { kind: 'assign', section: 'transition', target, value, span: from(value) };
+      }
+      case 'aux': {
+        let weight: A.Expr | null = null;
+        if (this.accept('(')) {
+          this.need('weight');
+          this.need('=');
+          weight = this.expression();
+          this.need(')');
+        }
+        const target = this.varRef();
+        this.need('~');
+        const dist = this.dist();
+        return { kind: 'aux', weight, target, dist, span: from(dist) };
+      }
+      case 'guide': {
+        if (this.accept('{')) {
+          const items = this.items(true) as A.GuideItem[];
+          this.need('}');
+          return { kind: 'guideBlock', items, span: { start: kw.start, end: this.lastEnd } };
+        }
+        const target = this.varRef();
+        this.need('~');
+        const dist = this.dist();
+        return { kind: 'sample', section: 'guide', target, dist, span: from(dist) };
+      }
+    }
+    throw new Error(`internal: parser reached item '${word}'`);
+  }
 
-function semantics(): ohm.Semantics {
-  if (cachedSemantics) return cachedSemantics;
-  const s = seqGrammar().createSemantics();
-  s.addOperation('ast', {
-    Program(model, _end) {
-      return { kind: 'program', model: ast(model), span: span(this) };
-    },
-    Model(_kw, name, params, _lb, items, _rb) {
-      const hp = params.children.length ? (ast(params.children[0]!) as A.HyperParam[]) : [];
-      return { kind: 'model', name: ident(name), hyperParams: hp, items: items.children.map(ast), span: span(this) };
-    },
-    HyperParams_some(_lp, ps, _comma, _rp) {
-      return list(ps);
-    },
-    HyperParams_none(_lp, _rp) {
-      return [];
-    },
-    HyperParam(name, _eq, value) {
-      const text = value.sourceString.replace(/\s+/g, '');
-      const v = Number(text);
-      return { kind: 'hyper', name: ident(name), value: v, isInteger: /^-?\d+$/.test(text), text, span: span(this) };
-    },
-    VarDecl(role, name, _lb, _t, _rb, _colon, elem, _lb2, dim, _rb2, init) {
-      return {
-        kind: 'var', role: role.sourceString, name: ident(name), elem: elem.sourceString,
-        dim: ast(dim), init: opt(init), span: span(this),
-      };
-    },
-    StateInit(_eq, kind) {
-      return kind.sourceString;
-    },
-    NetDecl(_kw, name, _eq, kind, _lp, inDim, _arrow, outDim, options, _rp) {
-      return {
-        kind: 'net', name: ident(name), netKind: ident(kind), inDim: ast(inDim), outDim: ast(outDim),
-        options: options.children.length ? ast(options.children[0]!) : [], span: span(this),
-      };
-    },
-    NetOptions(_comma, args) {
-      return list(args);
-    },
-    FnDecl(_kw, name, _lp, params, _rp, _eq, body) {
-      return { kind: 'fn', name: ident(name), params: params.asIteration().children.map(ident), body: ast(body), span: span(this) };
-    },
-    LetDecl(_kw, name, _eq, value) {
-      return { kind: 'let', name: ident(name), value: ast(value), span: span(this) };
-    },
-    PriorStmt(_kw, target, _tilde, dist) {
-      return { kind: 'sample', section: 'prior', target: ast(target), dist: ast(dist), span: span(this) };
-    },
-    EmissionStmt(_kw, target, _tilde, dist) {
-      return { kind: 'sample', section: 'emission', target: ast(target), dist: ast(dist), span: span(this) };
-    },
-    TransitionStmt(_kw, target, _eq, value) {
-      return { kind: 'assign', section: 'transition', target: ast(target), value: ast(value), span: span(this) };
-    },
-    AuxStmt(_kw, weight, target, _tilde, dist) {
-      return { kind: 'aux', weight: opt(weight), target: ast(target), dist: ast(dist), span: span(this) };
-    },
-    AuxWeight(_lp, _kw, _eq, value, _rp) {
-      return ast(value);
-    },
-    GuideStmt_block(_kw, _lb, items, _rb) {
-      return { kind: 'guideBlock', items: items.children.map(ast), span: span(this) };
-    },
-    GuideStmt_single(_kw, target, _tilde, dist) {
-      return { kind: 'sample', section: 'guide', target: ast(target), dist: ast(dist), span: span(this) };
-    },
-    GuideItem_sample(target, _tilde, dist) {
-      return { kind: 'sample', section: 'guide', target: ast(target), dist: ast(dist), span: span(this) };
-    },
-    GuideItem_assign(target, _eq, value) {
-      return { kind: 'assign', section: 'guide', target: ast(target), value: ast(value), span: span(this) };
-    },
-    VarRef(name, _lb, index, _rb) {
-      return { kind: 'varRef', name: ident(name), offset: ast(index), span: span(this) };
-    },
-    TimeIndex_minus(_t, _minus, n) {
-      return -Number(n.sourceString);
-    },
-    TimeIndex_plus(_t, _plus, n) {
-      return Number(n.sourceString);
-    },
-    TimeIndex_now(_t) {
-      return 0;
-    },
-    Dist(family, method, _lp, args, _rp) {
-      return { kind: 'dist', family: ident(family), method: opt(method), args: list(args), span: span(this) };
-    },
-    DistMethod(_dot, name) {
-      return ident(name);
-    },
-    NamedArg(name, _eq, value) {
-      return { kind: 'named', name: ident(name), value: ast(value), span: span(this) };
-    },
-    AddExpr_add(l, _op, r) {
-      return { kind: 'binary', op: '+', left: ast(l), right: ast(r), span: span(this) };
-    },
-    AddExpr_sub(l, _op, r) {
-      return { kind: 'binary', op: '-', left: ast(l), right: ast(r), span: span(this) };
-    },
-    MulExpr_mul(l, _op, r) {
-      return { kind: 'binary', op: '*', left: ast(l), right: ast(r), span: span(this) };
-    },
-    MulExpr_div(l, _op, r) {
-      return { kind: 'binary', op: '/', left: ast(l), right: ast(r), span: span(this) };
-    },
-    UnaryExpr_neg(_op, e) {
-      return { kind: 'neg', operand: ast(e), span: span(this) };
-    },
-    PostfixExpr_slice(target, _lb, start, _colon, end, _rb) {
-      return { kind: 'slice', target: ast(target), start: opt(start), end: opt(end), span: span(this) };
-    },
-    PrimaryExpr_paren(_lp, e, _rp) {
-      return { kind: 'paren', inner: ast(e), span: span(this) };
-    },
-    PrimaryExpr_list(_lb, items, _rb) {
-      return { kind: 'list', items: list(items), span: span(this) };
-    },
-    PrimaryExpr_call(callee, _lp, args, _rp) {
-      return { kind: 'call', callee: ident(callee), args: list(args), span: span(this) };
-    },
-    PrimaryExpr_num(n) {
-      return { kind: 'num', value: Number(n.sourceString), text: n.sourceString, span: span(this) };
-    },
-    PrimaryExpr_name(n) {
-      return { kind: 'name', name: n.sourceString, span: span(this) };
-    },
-  });
-  cachedSemantics = s;
-  return s;
+  /** `observe x[t] : real[x_dim]`, `state h[t] : real[h_dim] = zeros`. */
+  private varDecl(): A.VarDecl {
+    const role = this.tok;
+    this.i++;
+    const name = this.needIdent();
+    this.need('[');
+    if (this.tok.kind !== 'word' || this.tok.text !== 't') {
+      this.expecting('the time index t');
+      throw this.failure();
+    }
+    this.i++;
+    this.need(']');
+    this.need(':');
+    const elem = this.accept('real') ?? this.accept('binary') ?? this.need('cat');
+    this.need('[');
+    const dim = this.expression();
+    this.need(']');
+    let init: A.StateInit | null = null;
+    if (this.accept('=')) init = (this.accept('zeros') ?? this.need('learned')).text as A.StateInit;
+    return {
+      kind: 'var', role: role.text as A.Role, name, elem: elem.text as A.ElemType, dim, init,
+      span: { start: role.start, end: this.lastEnd },
+    };
+  }
+
+  private letDecl(): A.LetDecl {
+    const kw = this.need('let');
+    const name = this.needIdent();
+    this.need('=');
+    const value = this.expression();
+    return { kind: 'let', name, value, span: { start: kw.start, end: value.span.end } };
+  }
+
+  /** Inside `guide { }`: `z[t] ~ D` or `g[t] = e`. */
+  private guideStatement(): A.SampleStmt | A.AssignStmt {
+    const target = this.varRef();
+    if (this.accept('~')) {
+      const dist = this.dist();
+      return { kind: 'sample', section: 'guide', target, dist, span: { start: target.span.start, end: dist.span.end } };
+    }
+    this.need('=');
+    const value = this.expression();
+    return { kind: 'assign', section: 'guide', target, value, span: { start: target.span.start, end: value.span.end } };
+  }
+
+  /** `x[t]`, `h[t-1]` as a statement's target. */
+  private varRef(): A.VarRef {
+    const name = this.needIdent();
+    const ref = this.timeRef(name);
+    if (!ref) throw this.failure();
+    return ref;
+  }
+
+  /** `Normal(loc, scale)`, `Normal.head(v, n, k = 3)`. */
+  private dist(): A.Dist {
+    const family = this.needIdent();
+    const method = this.accept('.') ? this.needIdent() : null;
+    this.need('(');
+    const args = run(this.listOf(() => this.arg(), ')'));
+    return { kind: 'dist', family, method, args, span: { start: family.span.start, end: this.lastEnd } };
+  }
+
+  private expression(): A.Expr {
+    return run(this.expr());
+  }
 }

@@ -1,13 +1,14 @@
 /** @file A deterministic S-expression dump of the AST (pinned by golden tests; spans left out for readability). */
 import type * as A from './ast.js';
 import { unreachable } from './ast.js';
+import { run, type Rec } from './trampoline.js';
 
 /** Dumps a program as an indented S-expression, one item a line. */
 export function printAst(p: A.Program): string {
   const m = p.model;
   const hp = m.hyperParams.map((h) => ` (${h.name.name} ${h.text})`).join('');
   const lines = [`(model ${m.name.name}${hp}`];
-  for (const item of m.items) lines.push(...itemLines(item, '  '));
+  for (const item of m.items) for (const l of itemLines(item, '  ')) lines.push(l);
   lines[lines.length - 1] += ')';
   return lines.join('\n') + '\n';
 }
@@ -42,17 +43,42 @@ function dist(d: A.Dist): string {
 }
 
 function expr(e: A.Expr | A.NamedArg): string {
+  const out: string[] = [];
+  run(emit(e, out));
+  return out.join('');
+}
+
+/** Appends the S-expression of `e` to `out` (stack-safe: any nesting depth). */
+function* emit(e: A.Expr | A.NamedArg, out: string[]): Rec<void> {
   switch (e.kind) {
-    case 'num': return e.text;
-    case 'name': return e.name;
-    case 'varRef': return ref(e);
-    case 'call': return `(call ${e.callee.name}${e.args.map((a) => ' ' + expr(a)).join('')})`;
-    case 'binary': return `(${e.op} ${expr(e.left)} ${expr(e.right)})`;
-    case 'neg': return `(neg ${expr(e.operand)})`;
-    case 'slice': return `(slice ${expr(e.target)} ${e.start ? expr(e.start) : '_'} ${e.end ? expr(e.end) : '_'})`;
-    case 'list': return `(list${e.items.map((i) => ' ' + expr(i)).join('')})`;
-    case 'paren': return expr(e.inner);
-    case 'named': return `(:${e.name.name} ${expr(e.value)})`;
+    case 'num': out.push(e.text); return;
+    case 'name': out.push(e.name); return;
+    case 'varRef': out.push(ref(e)); return;
+    case 'call': out.push(`(call ${e.callee.name}`); yield emitAll(e.args, out); out.push(')'); return;
+    case 'binary': out.push(`(${e.op} `); yield emit(e.left, out); out.push(' '); yield emit(e.right, out); out.push(')'); return;
+    case 'neg': out.push('(neg '); yield emit(e.operand, out); out.push(')'); return;
+    case 'slice':
+      out.push('(slice ');
+      yield emit(e.target, out);
+      out.push(' ');
+      if (e.start) yield emit(e.start, out);
+      else out.push('_');
+      out.push(' ');
+      if (e.end) yield emit(e.end, out);
+      else out.push('_');
+      out.push(')');
+      return;
+    case 'list': out.push('(list'); yield emitAll(e.items, out); out.push(')'); return;
+    case 'paren': yield emit(e.inner, out); return;
+    case 'named': out.push(`(:${e.name.name} `); yield emit(e.value, out); out.push(')'); return;
     default: return unreachable(e);
+  }
+}
+
+/** Each item preceded by a space. */
+function* emitAll(items: readonly (A.Expr | A.NamedArg)[], out: string[]): Rec<void> {
+  for (const it of items) {
+    out.push(' ');
+    yield emit(it, out);
   }
 }

@@ -48,8 +48,11 @@ export interface TrainConfig {
 export type NumericKey = 'steps' | 'epochs' | 'timeLimit' | 'batch' | 'maxLen' | 'lr' | 'warmup' | 'clip' | 'weightDecay' |
   'klAnneal' | 'klStart' | 'validEvery' | 'patience' | 'seed' | 'threads' | 'iwae' | 'particles';
 
-/** One numeric setting: its flag, whether it is an integer, its least value, whether it may be null. */
-export interface NumericRule { readonly flag: string; readonly int: boolean; readonly min: number; readonly nullable: boolean }
+/** One numeric setting: its flag, whether it is an integer, its least (and greatest) value, whether it may be null. */
+export interface NumericRule { readonly flag: string; readonly int: boolean; readonly min: number; readonly max?: number; readonly nullable: boolean }
+
+/** Seeds are 32-bit unsigned integers (2^32 - 1 at most). */
+export const MAX_SEED = 4294967295;
 
 /** The rule of every numeric setting (the CLI's defaults are in `seqc train --help`). */
 export const numericRules: { readonly [K in NumericKey]: NumericRule } = {
@@ -66,21 +69,21 @@ export const numericRules: { readonly [K in NumericKey]: NumericRule } = {
   klStart: { flag: '--kl-start', int: false, min: 0, nullable: false },
   validEvery: { flag: '--valid-every', int: true, min: 1, nullable: false },
   patience: { flag: '--patience', int: true, min: 0, nullable: false },
-  seed: { flag: '--seed', int: true, min: 0, nullable: false },
+  seed: { flag: '--seed', int: true, min: 0, max: MAX_SEED, nullable: false },
   threads: { flag: '--threads', int: true, min: 1, nullable: false },
   iwae: { flag: '--iwae', int: true, min: 1, nullable: false },
   particles: { flag: '--particles', int: true, min: 1, nullable: false },
 };
 
-/** What a rule expects, for messages: `an integer ≥ 1`. */
+/** What a rule expects, for messages: `an integer ≥ 1`, `an integer between 0 and 4294967295`. */
 export function expectation(r: NumericRule): string {
-  return `${r.int ? 'an integer' : 'a number'} ≥ ${r.min}`;
+  return `${r.int ? 'an integer' : 'a number'} ${r.max !== undefined ? `between ${r.min} and ${r.max}` : `≥ ${r.min}`}`;
 }
 
 /** Whether `x` satisfies the rule (null only where allowed). */
 export function satisfies(r: NumericRule, x: unknown): boolean {
   if (x === null) return r.nullable;
-  return typeof x === 'number' && Number.isFinite(x) && (!r.int || Number.isInteger(x)) && x >= r.min;
+  return typeof x === 'number' && Number.isFinite(x) && (!r.int || Number.isInteger(x)) && x >= r.min && (r.max === undefined || x <= r.max);
 }
 
 const choices = { lrSchedule: ['constant', 'cosine', 'exp'], device: ['cpu', 'cuda'] } as const;

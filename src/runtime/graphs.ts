@@ -4,26 +4,11 @@
  * ran out (the machine's limit, exit 5) or onnxruntime failed otherwise (a bug in seqc, exit 3).
  */
 import type * as ort from 'onnxruntime-node';
-import { createSession, DeviceError, type SessionOptions } from './session.js';
+import { DeviceError, GraphError, isAllocationFailure, type GraphName } from './errors.js';
+import { createSession, type SessionOptions } from './session.js';
 
-/** Which graph a session runs. */
-export type GraphName = 'train_step' | 'evaluate' | 'evaluate_fivo' | 'sample' | 'infer';
-
-/** onnxruntime failed loading or running `graph`; `memory` when an allocation failed. */
-export class GraphError extends Error {
-  override readonly name = 'GraphError';
-  constructor(readonly graph: GraphName, readonly during: 'load' | 'run', readonly memory: boolean, readonly detail: string) {
-    super(`onnxruntime failed ${during === 'load' ? 'loading' : 'running'} ${graph}.onnx: ${detail}`);
-  }
-}
-
-/** onnxruntime's and the C++ runtime's ways of saying an allocation failed. */
-const OUT_OF_MEMORY = /bad_alloc|Failed to allocate|out of memory|Cannot allocate memory|allocation fail|length_error/i;
-
-/** Whether an error message says an allocation failed. */
-export function isAllocationFailure(message: string): boolean {
-  return OUT_OF_MEMORY.test(message);
-}
+/** Re-exported from ./errors.js, which the CLI loads without onnxruntime. */
+export { GraphError, isAllocationFailure, type GraphName };
 
 /** A session for `graph` whose `run` reports failures as `GraphError`s. */
 export async function openGraph(graph: GraphName, bytes: Uint8Array, opts: SessionOptions): Promise<ort.InferenceSession> {

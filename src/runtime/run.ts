@@ -14,6 +14,7 @@ import { compile, onnxBytes, type Bound, type Compiled, type Manifest } from '..
 import { renderDiagnostic } from '../compiler/diagnostics.js';
 import { canonicalText } from '../compiler/canonical.js';
 import { parse } from '../compiler/parse.js';
+import { sourceText } from '../compiler/source.js';
 import type { DType } from '../compiler/ir/ops.js';
 import { DataError, type VarSpec } from './data/index.js';
 import { RunError, UsageError } from './errors.js';
@@ -76,14 +77,16 @@ export function compileModel(path: string, sets: readonly string[], dtype: DType
   return { text, compiled: r.compiled };
 }
 
-/** The text of a model file; an unreadable one is a usage error. */
+/** The text of a model file; an unreadable one is a usage error, one that is not UTF-8 a SourceError (E0004). */
 export function readModelText(path: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read model file '${path}': ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
   }
+  return sourceText(path, bytes);
 }
 
 /** Observed and input variables: what the data must supply. */

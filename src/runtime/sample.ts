@@ -22,7 +22,7 @@ export interface Samples {
 }
 
 /** Draws `num` sequences of `steps` steps; `prefix` (normalized) sequences are continued. */
-export async function drawSamples(t: Trained, session: ort.InferenceSession, opts: { num: number; steps: number; seed: number; prefix?: readonly Sequence[] }): Promise<Samples> {
+export async function drawSamples(t: Pick<Trained, 'compiled' | 'spec' | 'store' | 'stats'>, session: ort.InferenceSession, opts: { num: number; steps: number; seed: number; prefix?: readonly Sequence[] }): Promise<Samples> {
   const c = t.compiled;
   const rng = new Rng(opts.seed);
   const inputs = t.spec.filter((v) => c.manifest.variables.find((x) => x.name === v.name)?.role === 'input');
@@ -65,7 +65,7 @@ function frames(s: Samples, name: string, n: number): number[][] {
 }
 
 /** Writes samples and pictures into `out`; returns the files written. */
-export function writeSamples(t: Trained, s: Samples, out: string, sampleRate: number | null): string[] {
+export function writeSamples(t: Pick<Trained, 'compiled'>, s: Samples, out: string, sampleRate: number | null): string[] {
   makeDirectory(out);
   const written: string[] = [];
   const put = (file: string, data: string | Uint8Array): void => {
@@ -81,29 +81,54 @@ export function writeSamples(t: Trained, s: Samples, out: string, sampleRate: nu
     put(`${v.name}.npy`, encodeNpy([s.num, s.steps, v.width], '<f4', nt));
   }
   put('samples.json', JSON.stringify({ model: t.compiled.manifest.model, steps: s.steps, sequences: s.num, variables: json }) + '\n');
-  const shown = Math.min(s.num, 4);
-  const roll = observed.find((v) => v.elem === 'binary' && v.width === 88);
-  const pen = observed.find((v) => v.elem === 'binary' && v.width === 1);
-  const xy = observed.find((v) => v.elem === 'real' && v.width === 2);
-  for (let n = 0; n < shown; n++) {
-    if (roll) {
-      put(`sample-${n}.svg`, pianoRollSvg(frames(s, roll.name, n), { title: `${t.compiled.manifest.model}: sample ${n}` }));
-      put(`sample-${n}.mid`, pianoRollToMidi(frames(s, roll.name, n), { title: `${t.compiled.manifest.model}: sample ${n}` }));
-    }
-    else if (pen && xy) {
-      const p = frames(s, pen.name, n);
-      const d = frames(s, xy.name, n);
-      put(`sample-${n}.svg`, strokesSvg(d.map((f, k) => [f[0]!, f[1]!, p[k]![0]! > 0.5] as const), { title: `${t.compiled.manifest.model}: sample ${n}` }));
-    } else if (observed.length === 1 && observed[0]!.elem === 'real' && sampleRate) {
-      const wave = Float32Array.from(frames(s, observed[0]!.name, n).flat());
-      put(`sample-${n}.wav`, encodeWav16(wave, sampleRate));
-      put(`sample-${n}.svg`, waveformSvg(wave, sampleRate, { title: `${t.compiled.manifest.model}: sample ${n}` }));
-    } else {
-      const v = observed[0]!;
-      const f = frames(s, v.name, n);
-      const series = Array.from({ length: Math.min(4, v.width) }, (_, d) => ({ name: `${v.name}[${d}]`, points: f.map((row, k) => [k, row[d]!] as [number, number]) }));
-      put(`sample-${n}.svg`, lineChartSvg({ title: `${t.compiled.manifest.model}: sample ${n}`, xLabel: 't', yLabel: v.name, series }));
+  for (const f of samplePictures(t, s, sampleRate)) put(f.file, f.data);
+  return written;
+}
+
+/** How a model's samples are shown: piano rolls (88 binary keys), pen strokes, sound, or line plots. */
+export type PictureKind = 'pianoRoll' | 'strokes' | 'audio' | 'lines';
+
+/** The natural picture of a model's observations (the rule `seqc sample` and the run report share). */
+export function pictureKind(t: Pick<Trained, 'compiled'>, sampleRate: number | null): PictureKind {
+  const observed = t.compiled.manifest.variables.filter((v) => v.role === 'observe');
+  if (observed.some((v) => v.elem === 'binary' && v.width === 88)) return 'pianoRoll';
+  if (observed.some((v) => v.elem === 'binary' && v.width === 1) && observed.some((v) => v.elem === 'real' && v.width === 2)) return 'strokes';
+  if (observed.length === 1 && observed[0]!.elem === 'real' && sampleRate) return 'audio';
+  return 'lines';
+}
+
+/** The pictures, sounds and MIDI files of the first four sampled sequences (`sample-N.svg|wav|mid`): file names and contents. */
+export function samplePictures(t: Pick<Trained, 'compiled'>, s: Samples, sampleRate: number | null): { file: string; data: string | Uint8Array }[] {
+  const out: { file: string; data: string | Uint8Array }[] = [];
+  const observed = t.compiled.manifest.variables.filter((v) => v.role === 'observe');
+  const title = (n: number): { title: string } => ({ title: `${t.compiled.manifest.model}: sample ${n}` });
+  const kind = pictureKind(t, sampleRate);
+  for (let n = 0; n < Math.min(s.num, 4); n++) {
+    switch (kind) {
+      case 'pianoRoll': {
+        const roll = frames(s, observed.find((v) => v.elem === 'binary' && v.width === 88)!.name, n);
+        out.push({ file: `sample-${n}.svg`, data: pianoRollSvg(roll, title(n)) }, { file: `sample-${n}.mid`, data: pianoRollToMidi(roll, title(n)) });
+        break;
+      }
+      case 'strokes': {
+        const p = frames(s, observed.find((v) => v.elem === 'binary' && v.width === 1)!.name, n);
+        const d = frames(s, observed.find((v) => v.elem === 'real' && v.width === 2)!.name, n);
+        out.push({ file: `sample-${n}.svg`, data: strokesSvg(d.map((f, k) => [f[0]!, f[1]!, p[k]![0]! > 0.5] as const), title(n)) });
+        break;
+      }
+      case 'audio': {
+        const wave = Float32Array.from(frames(s, observed[0]!.name, n).flat());
+        out.push({ file: `sample-${n}.wav`, data: encodeWav16(wave, sampleRate!) }, { file: `sample-${n}.svg`, data: waveformSvg(wave, sampleRate!, title(n)) });
+        break;
+      }
+      case 'lines': {
+        const v = observed[0]!;
+        const f = frames(s, v.name, n);
+        const series = Array.from({ length: Math.min(4, v.width) }, (_, d) => ({ name: `${v.name}[${d}]`, points: f.map((row, k) => [k, row[d]!] as [number, number]) }));
+        out.push({ file: `sample-${n}.svg`, data: lineChartSvg({ ...title(n), xLabel: 't', yLabel: v.name, series }) });
+        break;
+      }
     }
   }
-  return written;
+  return out;
 }

@@ -6,6 +6,10 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { DeviceError } from './errors.js';
+
+/** Re-exported from ./errors.js, which the CLI loads without this module's imports. */
+export { DeviceError };
 
 /** Where a session runs. */
 export type Device = 'cpu' | 'cuda';
@@ -19,11 +23,6 @@ export interface SessionOptions {
   readonly deviceId?: number;
   /** onnxruntime log severity: 0 verbose … 4 fatal (default 3: errors only). */
   readonly logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
-}
-
-/** The requested device cannot be used; the message says why and what to do. */
-export class DeviceError extends Error {
-  override readonly name = 'DeviceError';
 }
 
 /** The shell command that installs onnxruntime-node's CUDA build (docs/design.md §5.7). */

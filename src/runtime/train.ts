@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
-import { batchesPerEpoch, cropSequences, epochBatches, normalize, statsToJson, type Batch } from './data/index.js';
+import { batchesPerEpoch, cropSequences, epochBatches, normalize, statsToJson, type Batch, type NormStats, type VarSpec } from './data/index.js';
 import { appendMetric, writeCurves, type TrainRecord } from './metrics.js';
 import type { ParamStore } from './params.js';
 import { Progress, type ProgressStream } from './progress.js';
@@ -19,16 +19,29 @@ import { graphFeeds } from './feeds.js';
 import { evaluateSplit, logJacobian } from './evaluate.js';
 import { openRun, prepareRun } from './runstart.js';
 import type { TrainConfig } from './config.js';
+import type { Compiled } from '../compiler/pipeline.js';
 
 export type { TrainConfig } from './config.js';
 
-/** Where the loop reports: lines for the user and the progress stream. */
+/** Where the loop reports: lines for the user, the progress stream, and each validation (the live report). */
 export interface Reporter {
   info(line: string): void;
   warn(line: string): void;
   readonly stream: ProgressStream;
   /** Called once every input is checked, before anything is written (the CLI prints its banner). */
   ready?(): void;
+  validated?(v: Validation): Promise<void> | void;
+}
+
+/** What the loop reports after each validation, once its checkpoints and curves.svg are written. */
+export interface Validation {
+  readonly step: number;
+  readonly total: number;
+  readonly validElbo: number;
+  /** True when this validation made a new best checkpoint: `model` then holds its parameters. */
+  readonly improved: boolean;
+  readonly sampleRate: number | null;
+  readonly model: { readonly compiled: Compiled; readonly spec: VarSpec[]; readonly store: ParamStore; readonly stats: NormStats };
 }
 
 /** Why a session of training ended. */
@@ -105,6 +118,10 @@ async function loop(cfg: TrainConfig, dir: string, p: Awaited<ReturnType<typeof 
     rep.warn(`stopping: ${why}. Training diverged; ${good}. Try a lower --lr (now ${cfg.lr}) or a smaller --clip (now ${cfg.clip})`);
   };
 
+  const validated = async (v: number, improved: boolean): Promise<void> => {
+    writeCurves(dir);
+    await rep.validated?.({ step: s.step, total, validElbo: v, improved, sampleRate: cfg.sampleRate ?? null, model: { compiled: c, spec, store, stats } });
+  };
   const progress = new Progress({ total, stream: rep.stream });
   progress.start(s.step);
   const t0 = performance.now();
@@ -173,12 +190,14 @@ async function loop(cfg: TrainConfig, dir: string, p: Awaited<ReturnType<typeof 
       const v = await validate();
       progress.update(s.step, { valid: v });
       if (!Number.isFinite(v)) { stoppedBy = 'diverged'; diverged(`the validation ELBO at step ${s.step} is ${v}`); break; }
-      if (s.best === null || v > s.best) {
+      const improved = s.best === null || v > s.best;
+      if (improved) {
         s.best = v;
         s.sinceBest = 0;
         if (!checkpoint('best')) { stoppedBy = 'diverged'; diverged(`the weights at step ${s.step} are not finite`); break; }
       } else s.sinceBest++;
       if (!checkpoint('last')) { stoppedBy = 'diverged'; diverged(`the weights at step ${s.step} are not finite`); break; }
+      await validated(v, improved);
       if (cfg.patience > 0 && s.sinceBest >= cfg.patience) { stoppedBy = 'early-stopping'; break; }
     }
   }
@@ -194,7 +213,7 @@ async function loop(cfg: TrainConfig, dir: string, p: Awaited<ReturnType<typeof 
       const v = await validate();
       if (Number.isFinite(v)) {
         bestValid = v;
-        checkpoint('best', { best: v, sinceBest: 0 });
+        if (checkpoint('best', { best: v, sinceBest: 0 })) await validated(v, true);
       }
     }
   }

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OverrideError, parseOverrides } from '../../src/compiler/check/dims.js';
-import { renderDiagnostic } from '../../src/compiler/diagnostics.js';
+import { renderDiagnostic, type Diagnostic } from '../../src/compiler/diagnostics.js';
+import { decodeSource, SourceFile } from '../../src/compiler/source.js';
 import { checkSource } from '../../src/compiler/frontend.js';
 import { examples, repoRoot } from '../helpers/examples.js';
 import { expectGolden, goldenDir } from '../helpers/golden.js';
@@ -79,13 +80,20 @@ describe('check: examples', () => {
 });
 
 const errorDir = join(goldenDir, 'errors');
+
+/** What `seqc check` reports for a file's bytes: E0004 for bytes that are not UTF-8, else the front end's diagnostics. */
+function checkBytes(path: string, bytes: Uint8Array): { source: SourceFile; diagnostics: readonly Diagnostic[]; model: unknown } {
+  const d = decodeSource(bytes);
+  if (!d.ok) return { source: new SourceFile(path, d.text), diagnostics: [d.diagnostic], model: null };
+  return checkSource(path, d.text);
+}
 const errorCases = readdirSync(errorDir).filter((f) => f.endsWith('.seq')).sort();
 
 describe('check: error catalogue', () => {
   for (const f of errorCases) {
     it(`diagnostics: ${f} renders exactly as pinned`, () => {
       const path = `test/golden/errors/${f}`;
-      const r = checkSource(path, readFileSync(join(errorDir, f), 'utf8'));
+      const r = checkBytes(path, readFileSync(join(errorDir, f)));
       const text = r.diagnostics.map((d) => renderDiagnostic(r.source, d)).join('\n\n') + '\n';
       const code = /^([EW]\d{4})_/.exec(f)?.[1];
       if (code) expect(r.diagnostics.map((d) => d.code), `${f} should produce ${code}`).to.include(code);

@@ -5,6 +5,8 @@ import { format, scanComments } from '../../src/compiler/format.js';
 import { parse } from '../../src/compiler/parse.js';
 import { printAst } from '../../src/compiler/print-ast.js';
 import { examples } from '../helpers/examples.js';
+import { mutate, rng } from '../helpers/mutate.js';
+import { referenceParse } from '../helpers/ohm-reference.js';
 import { expectGolden } from '../helpers/golden.js';
 
 function parseOk(text: string): A.Program {
@@ -61,6 +63,56 @@ describe('parse', () => {
     expect(r.diagnostics).to.have.length(1);
     expect(r.diagnostics[0]!.code).to.equal('E0001');
     expect(r.diagnostics[0]!.span.start).to.equal('model m() {\n  observe x[t] : real[3]\n  emission x[t] ~ Normal(0 '.length);
+  });
+});
+
+describe('parse: agreement with the reference grammar (grammar/seq.ohm run by ohm)', () => {
+  it('parse: every example gives the same tree as ohm, spans included', () => {
+    for (const ex of examples()) {
+      const ref = referenceParse(ex.text);
+      if (!ref.ok) throw new Error(`ohm rejects ${ex.name}`);
+      expect(JSON.stringify(parseOk(ex.text)), ex.name).to.equal(JSON.stringify(ref.program));
+    }
+  });
+
+  it('parse: 1000 mutated examples get the same verdict and, when accepted, the same tree as ohm', () => {
+    const exs = examples();
+    const r = rng(424242);
+    const failures: string[] = [];
+    let rejected = 0;
+    for (let i = 0; i < 1000 && failures.length < 5; i++) {
+      let m = mutate(exs[i % exs.length]!.text, r);
+      if (r() < 0.3) m = mutate(m.text, r);
+      const mine = parse(m.text);
+      const ref = referenceParse(m.text);
+      if (mine.ok !== ref.ok) failures.push(`#${i} ${m.what}: ours ${mine.ok ? 'accepts' : `rejects (${mine.diagnostics[0]!.message})`}, ohm ${ref.ok ? 'accepts' : 'rejects'}`);
+      else if (mine.ok && ref.ok && JSON.stringify(mine.program) !== JSON.stringify(ref.program)) failures.push(`#${i} ${m.what}: trees differ`);
+      if (!ref.ok) rejected++;
+    }
+    expect(failures, failures.join('\n')).to.deep.equal([]);
+    expect(rejected, 'the mutations must mostly break the files').to.be.greaterThan(500);
+  });
+});
+
+describe('parse: source text', () => {
+  it('parse: a byte-order mark at the start is accepted and kept by fmt; elsewhere it is named', () => {
+    const text = '\uFEFFmodel m {\n  observe x[t] : real[1]\n  emission x[t] ~ Normal(0, 1)\n}\n';
+    expect(format(parseOk(text), text)).to.equal(text);
+    const r = parse(text.replace('Normal(0,', 'Normal(0,\uFEFF'));
+    expect(r.ok).to.equal(false);
+    if (!r.ok) expect(r.diagnostics.map((d) => [d.code, d.message])).to.deep.equal([['E0003', 'invisible character U+FEFF ZERO WIDTH NO-BREAK SPACE (BYTE ORDER MARK)']]);
+  });
+
+  it('parse: invisible characters are named and located; in comments they are text', () => {
+    const base = 'model m() {\n  observe x[t] : real[1]  # a\u00A0comment\n  emission x[t] ~ Normal(0, 1)\n}\n';
+    expect(parse(base).ok).to.equal(true);
+    for (const [ch, name] of [['\u200B', 'U+200B ZERO WIDTH SPACE'], ['\u00A0', 'U+00A0 NO-BREAK SPACE'], ['\u202E', 'U+202E RIGHT-TO-LEFT OVERRIDE'], ['\u0007', 'U+0007 BELL']]) {
+      const text = base.replace('Normal(0, 1)', `Normal(0,${ch}1)`);
+      const r = parse(text);
+      if (r.ok) throw new Error(`${name} accepted`);
+      expect(r.diagnostics[0]!.message).to.equal(`invisible character ${name}`);
+      expect(r.diagnostics[0]!.span.start).to.equal(text.lastIndexOf(ch));
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { isNamed } from '../ast.js';
 import type { CDist, CExpr, Family, ParamInfo, VarInfo } from '../checked.js';
 import type { Diagnostic } from '../diagnostics.js';
 import * as E from '../errors.js';
-import { evalConst } from './dims.js';
+import { checkSizeLimit, evalConst } from './dims.js';
 import type { ExprChecker, ExprContext } from './exprs.js';
 import { familyNames } from './scope.js';
 import { families, familyList, type FamilyRules, type HeadTransform } from '../../inference/families.js';
@@ -157,6 +157,7 @@ function head(d: A.Dist, family: Family, spec: FamilyRules, site: DistSite, ex: 
       diags.push(E.badDimension(kExpr.span, v, 'the number of components must be a positive integer'));
       return null;
     }
+    checkSizeLimit(kExpr.span, v, diags);
     k = v;
   }
   if (!input || !ok) return null;

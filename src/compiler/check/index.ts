@@ -12,6 +12,7 @@ import { evalConst, evalDim, resolveHyper, type Override } from './dims.js';
 import { checkDist, reparameterizable } from './dists.js';
 import { ExprChecker, type ExprContext } from './exprs.js';
 import { checkNet, netParams } from './nets.js';
+import { checkParamCount, type ParamOwner } from './size.js';
 import { Scope } from './scope.js';
 import { checkTime, type Def } from './time.js';
 import { checkDiscreteLatents } from './discrete.js';
@@ -96,6 +97,14 @@ export function check(program: A.Program, text: string, overrides: readonly Over
 
   const ex = new ExprChecker(scope, hyper, diags);
   const headParams: ParamInfo[] = [];
+  /** Which statement's head created headParams[from, to). */
+  const headOwners: { what: string; span: A.Span; from: number; to: number }[] = [];
+  const distWithHeads = (d: A.Dist, site: Parameters<typeof checkDist>[1]): ReturnType<typeof checkDist> => {
+    const from = headParams.length;
+    const r = checkDist(d, site, ex, hyper, diags, headParams);
+    if (headParams.length > from) headOwners.push({ what: `the ${d.family.name}.head of ${site.section} ${site.target.name}[t]`, span: d.span, from, to: headParams.length });
+    return r;
+  };
   const defs: Def[] = [];
   const priors: SampleDef[] = [];
   const emissions: SampleDef[] = [];
@@ -154,7 +163,7 @@ export function check(program: A.Program, text: string, overrides: readonly Over
     }
     const where = section === 'guide' ? `the guide for ${v.name}[t]` : `the ${section} of ${v.name}[t]`;
     const ctx: ExprContext = { where, inGuide: section === 'guide' };
-    const dist = checkDist(s.dist, { target: v, section, ctx }, ex, hyper, diags, headParams);
+    const dist = distWithHeads(s.dist, { target: v, section, ctx });
     if (section === 'guide' && dist && !reparameterizable.includes(dist.family)) {
       diags.push(E.distNotAllowed(s.dist.family.span, dist.family, 'a guide needs a reparameterized sample', `use ${reparameterizable.join(' or ')}`));
       return;
@@ -252,7 +261,7 @@ export function check(program: A.Program, text: string, overrides: readonly Over
         continue;
       }
       const where = `the auxiliary term for ${v.name}[t]`;
-      const dist = v.width > 0 ? checkDist(item.dist, { target: v, section: 'aux', ctx: { where, inGuide: true } }, ex, hyper, diags, headParams) : null;
+      const dist = v.width > 0 ? distWithHeads(item.dist, { target: v, section: 'aux', ctx: { where, inGuide: true } }) : null;
       if (dist && weight !== null) {
         aux.push({ target: v.name, dist, span: item.span, weight });
         defs.push({ target: v.name, kind: 'aux', reads: [...distReads(dist), { name: v.name, offset: 0, span: item.target.span }], where });
@@ -300,15 +309,28 @@ export function check(program: A.Program, text: string, overrides: readonly Over
     }
   }
 
+  const params: ParamInfo[] = [];
+  const owners: ParamOwner[] = [];
+  for (const s of scope.syms.values()) {
+    if (s.kind !== 'net' || !s.info) continue;
+    const ps = netParams(s.info);
+    for (const p of ps) params.push(p);
+    owners.push({ what: `net ${s.name}`, span: s.span, params: ps });
+  }
+  for (const v of vars.values()) {
+    if (!v.initParam) continue;
+    const p: ParamInfo = { name: v.initParam, shape: [v.width], init: { kind: 'zeros' } };
+    params.push(p);
+    owners.push({ what: `the initial value of ${v.name}`, span: v.span, params: [p] });
+  }
+  for (const p of headParams) params.push(p);
+  for (const h of headOwners) owners.push({ ...h, params: headParams.slice(h.from, h.to) });
+  checkParamCount(owners, model.name.span, overrides, diags);
+
   const sorted = dedupe(sortDiagnostics(diags));
   const latents = [...vars.values()].filter((v) => v.role === 'latent' && v.elem !== 'cat');
   const needsDefaultGuide = !hasGuide && latents.length > 0;
   if (sorted.some((d) => d.severity === 'error')) return { model: null, diagnostics: sorted, needsDefaultGuide };
-
-  const params: ParamInfo[] = [];
-  for (const s of scope.syms.values()) if (s.kind === 'net' && s.info) params.push(...netParams(s.info));
-  for (const v of vars.values()) if (v.initParam) params.push({ name: v.initParam, shape: [v.width], init: { kind: 'zeros' } });
-  params.push(...headParams);
   const nets = new Map([...scope.syms.values()].flatMap((s) => (s.kind === 'net' && s.info ? [[s.name, s.info] as const] : [])));
   const checked: CheckedModel = {
     name: model.name.name, hyper, vars, nets, priors, emissions, transitions,

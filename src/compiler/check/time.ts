@@ -1,11 +1,13 @@
 /**
  * @file Time-index rules: what each statement may read at t-1, t and t+1, cycles within a step,
  * priors that peek at the current observation, and backward states that would need latents.
+ * The graph searches run on the trampoline: a chain of thousands of states is not deep.
  */
 import type { Span } from '../ast.js';
 import type { VarInfo } from '../checked.js';
 import type { Diagnostic } from '../diagnostics.js';
 import * as E from '../errors.js';
+import { run, type Rec } from '../trampoline.js';
 
 import type { Def, DefKind } from '../checked.js';
 export type { Def, DefKind } from '../checked.js';
@@ -71,7 +73,7 @@ function findCycles(defs: readonly Def[], diags: Diagnostic[]): void {
   const color = new Map<string, 0 | 1 | 2>();
   const stack: string[] = [];
   const reported = new Set<string>();
-  const visit = (n: string): void => {
+  function* visit(n: string): Rec<void> {
     color.set(n, 1);
     stack.push(n);
     for (const e of g.get(n) ?? []) {
@@ -83,12 +85,12 @@ function findCycles(defs: readonly Def[], diags: Diagnostic[]): void {
           reported.add(key);
           diags.push(E.stepCycle(e.span, [...cyc, e.name].map((x) => `${x}[t]`)));
         }
-      } else if (c === 0 && g.has(e.name)) visit(e.name);
+      } else if (c === 0 && g.has(e.name)) yield visit(e.name);
     }
     stack.pop();
     color.set(n, 2);
-  };
-  for (const n of [...g.keys()].sort()) if ((color.get(n) ?? 0) === 0) visit(n);
+  }
+  for (const n of [...g.keys()].sort()) if ((color.get(n) ?? 0) === 0) run(visit(n));
 }
 
 /** A prior may not depend on an observation at t through same-step quantities (direct reads are reported above). */
@@ -123,7 +125,7 @@ function backwardStates(defs: readonly Def[], vars: ReadonlyMap<string, VarInfo>
     if (d.kind !== 'guideState' || vars.get(d.target)?.direction !== 'backward') continue;
     for (const r of d.reads) {
       if (r.name === d.target) continue;
-      const latent = reachLatent(r.name, all, vars, new Set([d.target]));
+      const latent = run(reachLatent(r.name, all, vars, new Set([d.target])));
       if (latent) {
         diags.push(E.backwardReadsLatent(r.span, d.target, latent));
         break;
@@ -132,14 +134,14 @@ function backwardStates(defs: readonly Def[], vars: ReadonlyMap<string, VarInfo>
   }
 }
 
-function reachLatent(n: string, all: ReadonlyMap<string, Def>, vars: ReadonlyMap<string, VarInfo>, seen: Set<string>): string | null {
+function* reachLatent(n: string, all: ReadonlyMap<string, Def>, vars: ReadonlyMap<string, VarInfo>, seen: Set<string>): Rec<string | null> {
   if (vars.get(n)?.role === 'latent') return n;
   if (seen.has(n)) return null;
   seen.add(n);
   const d = all.get(n);
   if (!d || vars.get(n)?.role !== 'state') return null;
   for (const r of d.reads) {
-    const hit = reachLatent(r.name, all, vars, seen);
+    const hit = yield reachLatent(r.name, all, vars, seen);
     if (hit) return hit;
   }
   return null;

@@ -10,6 +10,7 @@ import type { GraphBuilder } from '../ir/builder.js';
 import type { DimLike } from '../ir/dim.js';
 import type { Value } from '../ir/graph.js';
 import type { DType } from '../ir/ops.js';
+import { run, type Rec } from '../trampoline.js';
 
 /** Where expressions are lowered: builder, batch prefix, dtype, and how names resolve. */
 export interface LowerScope {
@@ -26,19 +27,23 @@ export interface LowerScope {
   readonly hoisted?: { get(e: CExpr): Value | undefined };
 }
 
-/** Lowers one expression. */
+/** Lowers one expression (stack-safe: any depth). */
 export function lowerExpr(s: LowerScope, e: CExpr): Value {
+  return run(lower(s, e));
+}
+
+function* lower(s: LowerScope, e: CExpr): Rec<Value> {
   const h = s.hoisted?.get(e);
   if (h) return h;
   const { b } = s;
   switch (e.k) {
     case 'const': return b.constant(e.value, [], s.dtype);
     case 'read': return s.read(e.name, e.offset);
-    case 'unary': return unary(b, e.fn, lowerExpr(s, e.arg));
-    case 'neg': return b.neg(lowerExpr(s, e.arg));
+    case 'unary': return unary(b, e.fn, yield lower(s, e.arg));
+    case 'neg': return b.neg(yield lower(s, e.arg));
     case 'binary': {
-      const l = lowerExpr(s, e.left);
-      const r = lowerExpr(s, e.right);
+      const l = yield lower(s, e.left);
+      const r = yield lower(s, e.right);
       switch (e.op) {
         case '+': return b.add(l, r);
         case '-': return b.sub(l, r);
@@ -47,15 +52,21 @@ export function lowerExpr(s: LowerScope, e: CExpr): Value {
       }
       break;
     }
-    case 'concat': return concatLast(s, e.parts.map((p) => lowerExpr(s, p)), e.parts.map((p) => p.width));
-    case 'slice': return b.slice(widen(s, lowerExpr(s, e.arg), e.arg.width), s.prefix.length, e.start, e.end);
-    case 'sum': return b.reduceSum(widen(s, lowerExpr(s, e.arg), e.arg.width), [s.prefix.length], true);
+    case 'concat': {
+      const parts: Value[] = [];
+      for (const p of e.parts) parts.push(yield lower(s, p));
+      return concatLast(s, parts, e.parts.map((p) => p.width));
+    }
+    case 'slice': return b.slice(widen(s, yield lower(s, e.arg), e.arg.width), s.prefix.length, e.start, e.end);
+    case 'sum': return b.reduceSum(widen(s, yield lower(s, e.arg), e.arg.width), [s.prefix.length], true);
     case 'net': {
       const net = s.nets.get(e.net);
       if (!net) throw new InternalError(`lower: unknown net ${e.net}`);
-      return applyNet(s, net, concatLast(s, e.args.map((a) => lowerExpr(s, a)), e.args.map((a) => a.width)));
+      const args: Value[] = [];
+      for (const a of e.args) args.push(yield lower(s, a));
+      return applyNet(s, net, concatLast(s, args, e.args.map((a) => a.width)));
     }
-    case 'affine': return affine(s, e.weight, e.bias, widen(s, lowerExpr(s, e.arg), e.arg.width));
+    case 'affine': return affine(s, e.weight, e.bias, widen(s, yield lower(s, e.arg), e.arg.width));
     case 'cell': throw new InternalError('lower: a recurrent cell outside a state update');
   }
   throw new InternalError(`lower: unhandled expression ${(e as CExpr).k}`);
