@@ -119,7 +119,7 @@ describe('multiStep: K optimizer steps per session.run', function () {
     expect(dims('mask')).to.deep.equal(['K', 'T', 'B']);
     expect(dims('lr')).to.deep.equal([]);
     const info = multiStepInfo(c.train.onnx, spec);
-    expect(info.perStep).to.deep.equal(['loss', 'elbo', 'loglik', 'kl', 'aux', 'logw', 'grad_norm']);
+    expect(info.perStep).to.deep.equal(['loss', 'elbo', 'loglik', 'kl', 'aux', 'grad_norm']);
     expect(m.graph.output.map((v) => v.name)).to.deep.equal([...c.manifest.optimizer.updates.map((u) => u.output), 'new.step', ...info.perStep]);
     expect(m.opsetImport).to.deep.equal([{ domain: '', version: 17 }]);
     expect(m.graph.node.map((n) => n.opType)).to.deep.equal(['Shape', 'Constant', 'Gather', 'Loop']);
