@@ -8,6 +8,8 @@ import { cse } from './cse.js';
 import { dce } from './dce.js';
 import { fold } from './fold.js';
 import type { Pass } from './rewrite.js';
+import { scanDce } from './scan-dce.js';
+import { scanSplit } from './scan-split.js';
 
 /** A named pass. */
 export interface NamedPass {
@@ -23,7 +25,12 @@ export const basePasses: readonly NamedPass[] = [
 ];
 
 /** The default passes, in the order they run in each round. */
-export const defaultPasses: readonly NamedPass[] = basePasses;
+export const defaultPasses: readonly NamedPass[] = [
+  { name: 'fold', run: fold },
+  { name: 'cse', run: cse },
+  { name: 'scan-split', run: scanSplit },
+  { name: 'scan-dce', run: scanDce },
+];
 
 /** Options of `optimize`. */
 export interface OptimizeOptions {
