@@ -22,7 +22,7 @@ import { compile, onnxBytes, type Compiled } from '../src/compiler/pipeline.js';
 import { graphFeeds } from '../src/runtime/feeds.js';
 import { ParamStore } from '../src/runtime/params.js';
 import { Rng } from '../src/runtime/rng.js';
-import { createSession, type Device } from '../src/runtime/session.js';
+import { createSession, type Device, type SessionOptions } from '../src/runtime/session.js';
 import { gemmCeiling } from './gemm.js';
 import type { PassChoice } from './configs.js';
 import { passesFor } from './configs.js';
@@ -37,6 +37,8 @@ export interface OursConfig {
   readonly device?: Device;
   /** Which compiler passes to run (default: all). */
   readonly passes?: PassChoice;
+  /** Session settings beyond threads and device (for the session-options section). */
+  readonly session?: Omit<SessionOptions, 'threads' | 'device'>;
   readonly seed?: number;
 }
 
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
   const compileMs = performance.now() - t0;
   if (!r.compiled) return reply({ error: `${cfg.file} does not compile: ${r.diagnostics.map((d) => d.message).join('; ')}` });
   const c = r.compiled;
-  const opts = { threads: cfg.threads, device: cfg.device ?? 'cpu' };
+  const opts = { ...cfg.session, threads: cfg.threads, device: cfg.device ?? 'cpu' };
   const t1 = performance.now();
   const train = await createSession(onnxBytes(c.train), opts);
   const sessionMs = performance.now() - t1;

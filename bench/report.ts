@@ -1,7 +1,7 @@
 /** @file Markdown tables of the benchmark's results. */
-import type { AblationRow } from './ablation.js';
 import type { Row } from './compare.js';
 import type { ScalingPoint } from './scaling.js';
+import type { VariantRow } from './variants.js';
 
 const f0 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(0));
 const f1 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(1));
@@ -27,16 +27,17 @@ export function compareTable(config: string, rows: readonly Row[]): string {
   return out.join('\n') + '\n';
 }
 
-/** Before/after rows of the passes for one model. */
-export function ablationTable(model: string, rows: readonly AblationRow[]): string {
+/** Rows of variants of one model, each against the first. */
+export function variantTable(title: string, what: string, rows: readonly VariantRow[]): string {
   const base = rows[0]!;
   const out = [
-    `## Passes: ${model} (small, 1 thread)\n`,
-    '| passes | ms/step | seq/s | speed-up vs base | CPU ms/step | CPU speed-up | eval ms | graph nodes | peak RSS MB | compile ms |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `## ${title}\n`,
+    `| ${what} | ms/step | seq/s | speed-up vs first | CPU ms/step | CPU speed-up | eval ms | graph nodes | peak RSS MB | compile ms | session ms |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    out.push(`| ${r.passes} | ${f1(r.ms_per_step)} | ${f0(r.seq_per_s)} | ${f2(base.ms_per_step / r.ms_per_step)}× | ${f1(r.cpu_ms_per_step)} | ${f2(base.cpu_ms_per_step / r.cpu_ms_per_step)}× | ${f1(r.eval_ms)} | ${r.nodes} | ${f0(r.peak_rss_mb)} | ${f0(r.compile_ms)} |`);
+    out.push(`| ${r.label} | ${f1(r.ms_per_step)} | ${f0(r.seq_per_s)} | ${f2(base.ms_per_step / r.ms_per_step)}× | ${f1(r.cpu_ms_per_step)} | ` +
+      `${f2(base.cpu_ms_per_step / r.cpu_ms_per_step)}× | ${f1(r.eval_ms)} | ${r.nodes} | ${f0(r.peak_rss_mb)} | ${f0(r.compile_ms)} | ${f0(r.session_ms)} |`);
   }
   return out.join('\n') + '\n';
 }

@@ -5,31 +5,46 @@
  *   npm run bench                                   # everything, unattended (tables on stdout, SVGs to docs/img/)
  *   npm run bench -- --quick                        # the same, fewer steps and points
  *   npm run bench -- --config small --models vrnn,storn --threads 1,2 [--json] [--device cpu|cuda]
- *   npm run bench -- --section ablation|scaling     # one section
+ *   npm run bench -- --section passes|session|scaling  # one section
  *
  * Options: `--config small|paper` (default both), `--models` (default vrnn,storn,rnn,vrnn_gmm),
  * `--threads N[,M]` (default 1 and the machine's cores), `--device`, `--passes CHOICE` (see
  * configs.ts), `--no-torch`, `--json` (one object per model and thread count per line),
- * `--section compare,ablation,scaling`, `--svg-dir DIR`.
+ * `--section compare,passes,session,scaling`, `--svg-dir DIR`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { ablation } from './ablation.js';
 import { compareModel, type Row, type Schedule } from './compare.js';
 import { basePasses, defaultPasses } from '../src/compiler/passes/index.js';
 import { benchModels, configNames, configs, type BenchModel, type ConfigName } from './configs.js';
-import { ablationTable, compareTable, scalingTable } from './report.js';
+import { compareTable, scalingTable, variantTable } from './report.js';
 import { axisValues, scaleAxis, scalingSvg, type ScalingPoint } from './scaling.js';
+import { timeVariants, type Variant } from './variants.js';
 import { hasAvx512, root, TORCH_INSTALL_HINT, torchMissing } from './workers.js';
 
-const sections = ['compare', 'ablation', 'scaling'] as const;
+const sections = ['compare', 'passes', 'session', 'scaling'] as const;
 
 /** Steps per measurement for a configuration. */
 function scheduleFor(config: ConfigName, quick: boolean): Schedule {
   if (config === 'paper') return quick ? { warmup: 1, rounds: 2, perRound: 1 } : { warmup: 1, rounds: 3, perRound: 2 };
   return quick ? { warmup: 2, rounds: 3, perRound: 2 } : { warmup: 3, rounds: 5, perRound: 4 };
+}
+
+/** The session settings compared: the default first, then one change at a time, then threads. */
+function sessionVariants(): Variant[] {
+  const n = availableParallelism();
+  return [
+    { label: 'default (level all, no spinning, arena, memory pattern, 1 thread)' },
+    { label: 'graph optimization basic', session: { graphOptimization: 'basic' } },
+    { label: 'graph optimization extended', session: { graphOptimization: 'extended' } },
+    { label: 'graph optimization disabled', session: { graphOptimization: 'disabled' } },
+    { label: 'spinning threads', session: { spinning: true } },
+    { label: 'no memory arena', session: { memArena: false } },
+    { label: 'no memory pattern', session: { memPattern: false } },
+    ...(n > 1 ? [{ label: `${n} threads`, threads: n }, { label: `${n} threads, spinning`, threads: n, session: { spinning: true } }] : []),
+  ];
 }
 
 const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -92,13 +107,17 @@ async function main(): Promise<void> {
       if (rows.length) say(compareTable(config, rows));
     }
   }
-  if (which.includes('ablation') && !o.json && device === 'cpu') {
+  if (which.includes('passes') && !o.json && device === 'cpu') {
     const perf = defaultPasses.map((p) => p.name).filter((n) => !basePasses.some((b) => b.name === n));
-    const chain = ['base', ...perf.slice(0, -1).map((_, i) => `base+${perf.slice(0, i + 1).join('+')}`), 'all'];
-    for (const model of models.filter((m) => m !== 'rnn')) {
+    const chain: Variant[] = ['base', ...perf.slice(0, -1).map((_, i) => `base+${perf.slice(0, i + 1).join('+')}`), 'all'].map((p) => ({ label: p, passes: p }));
+    for (const model of models) {
       progress(`passes, small ${model}`);
-      say(ablationTable(model, await ablation(configs.small[model], chain, 1, scheduleFor('small', quick))));
+      say(variantTable(`Passes: ${model} (small, 1 thread)`, 'passes', await timeVariants(configs.small[model], chain, scheduleFor('small', quick))));
     }
+  }
+  if (which.includes('session') && !o.json && device === 'cpu') {
+    progress('session options, small vrnn');
+    say(variantTable('Session options: vrnn (small)', 'settings', await timeVariants(configs.small.vrnn, sessionVariants(), scheduleFor('small', quick))));
   }
   if (which.includes('scaling') && !o.json && device === 'cpu') {
     const points: ScalingPoint[] = [];

@@ -19,6 +19,14 @@ export interface SessionOptions {
   readonly deviceId?: number;
   /** onnxruntime log severity: 0 verbose … 4 fatal (default 3: errors only). */
   readonly logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Graph optimization level (default: see `sessionOptions`). */
+  readonly graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Let idle intra-op threads spin (default false). */
+  readonly spinning?: boolean;
+  /** onnxruntime's CPU memory arena (default true). */
+  readonly memArena?: boolean;
+  /** Plan memory once from the first run's shapes (default true). */
+  readonly memPattern?: boolean;
 }
 
 /** The requested device cannot be used; the message says why and what to do. */
@@ -41,9 +49,11 @@ export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.
     executionProviders,
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: opts.graphOptimization ?? 'all',
+    enableCpuMemArena: opts.memArena ?? true,
+    enableMemPattern: opts.memPattern ?? true,
     logSeverityLevel: opts.logSeverityLevel ?? 3,
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    extra: { session: { intra_op: { allow_spinning: opts.spinning ? '1' : '0' } } },
   };
 }
 

@@ -7,6 +7,7 @@ import { assertValid } from '../ir/verify.js';
 import { cse } from './cse.js';
 import { dce } from './dce.js';
 import { fold } from './fold.js';
+import { gemmFuse } from './gemm-fuse.js';
 import type { Pass } from './rewrite.js';
 import { scanDce } from './scan-dce.js';
 import { scanSplit } from './scan-split.js';
@@ -29,6 +30,7 @@ export const defaultPasses: readonly NamedPass[] = [
   { name: 'fold', run: fold },
   { name: 'cse', run: cse },
   { name: 'scan-split', run: scanSplit },
+  { name: 'gemm-fuse', run: gemmFuse },
   { name: 'scan-dce', run: scanDce },
 ];
 

@@ -114,9 +114,11 @@ function splitScan(b: GraphBuilder, n: NodeOf<Op.Scan>, ins: readonly Value[]): 
   const newIn = [...read].filter((id) => where[id] !== 'loop' && producer.get(id) !== undefined && !inBody[producer.get(id)!]).sort((x, y) => x - y);
   const newPre = newIn.filter((id) => where[id] === 'pre'), newInv = newIn.filter((id) => where[id] === 'inv');
   body.inputs.slice(0, nc + ns).forEach((p) => param(p.id, p.name));
-  newPre.forEach((id, i) => param(id, `pre${i}`));
+  const taken = new Set(body.inputs.map((p) => p.name));
+  const fresh = (stem: string): string => { let k = 0; while (taken.has(`${stem}${k}`)) k++; taken.add(`${stem}${k}`); return `${stem}${k}`; };
+  newPre.forEach((id) => param(id, fresh('pre')));
   body.inputs.slice(nc + ns).forEach((p) => param(p.id, p.name));
-  newInv.forEach((id, i) => param(id, `hoisted${i}`));
+  newInv.forEach((id) => param(id, fresh('hoisted')));
   body.nodes.forEach((nd, k) => {
     if (!inBody[k]) return;
     const outs = bb.emit(nd.op, nd.inputs.map((id) => inside.get(id) ?? fail(`%${id} is not available in the body`)), nd.attrs);

@@ -11,6 +11,7 @@ import type { Graph, Value } from '../../../src/compiler/ir/graph.js';
 import { allOps, Op, type DType, type OpAttrs } from '../../../src/compiler/ir/ops.js';
 import { tensor, type Tensor } from '../../../src/compiler/ir/tensor.js';
 import { assertValid } from '../../../src/compiler/ir/verify.js';
+import { gemmFuse } from '../../../src/compiler/passes/gemm-fuse.js';
 import { scanDce } from '../../../src/compiler/passes/scan-dce.js';
 import { scanSplit } from '../../../src/compiler/passes/scan-split.js';
 import { assertAllClose } from '../../helpers/allclose.js';
@@ -226,5 +227,44 @@ describe('scan dce', () => {
     expect(scan.inputs.length, 'one carry, one scanned input, no invariant').to.equal(2);
     const f = { x: tensor([T, 2], [1, 2, 3, 4, 5, 6, 7, 8]), V: tensor([2], [2, 3]) };
     assertAllClose(evaluate(out, f)['y']!.data, evaluate(g, f)['y']!.data, 'y', { rtol: 0, atol: 0 });
+  });
+});
+
+describe('gemm fusion', () => {
+  /** An LSTM-like body: g = concat(x[t], z) W + b + h U, with z = tanh(h V) depending on the carry. */
+  function gates(): Graph {
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float64', ['T', 2, 3]);
+    const W = b.input('W', 'float64', [5, 4]);
+    const U = b.input('U', 'float64', [4, 4]);
+    const V = b.input('V', 'float64', [4, 2]);
+    const bias = b.input('bias', 'float64', [4]);
+    const r = b.scan({ carries: [b.full([2, 4], 0)], scanned: [x], invariants: [W, U, V, bias] }, (s, p) => {
+      const [w, u, v, c] = p.invariants as [Value, Value, Value, Value];
+      const h = p.carries[0]!;
+      const z = s.tanh(s.matmul(h, v));
+      const g = s.add(s.add(s.matmul(s.concat([p.slices[0]!, z], 1), w), c), s.matmul(h, u));
+      return { carries: [s.tanh(g)], outputs: [g] };
+    });
+    b.output('y', r.outputs[0]!);
+    b.output('h', r.carries[0]!);
+    return b.build();
+  }
+
+  it('gemm-fuse + split: the input part of concat(x, z) W leaves the loop, z W₂ + h U become one GEMM', () => {
+    const g = gates();
+    const fused = gemmFuse(g);
+    expect(fused.changed).to.equal(true);
+    const out = scanSplit(fused.graph).graph;
+    assertValid(out, 'after');
+    // left in the loop: h V (for z) and one fused product concat(z, h) · concat(W₂; U)
+    expect(countIn(body(out), Op.MatMul)).to.equal(2);
+    expect(countIn(body(out), Op.Slice), 'weight slices hoisted').to.equal(0);
+    expect(gemmFuse(out).changed, 'fusing again changes nothing').to.equal(false);
+    const rng = new Rng(9);
+    const t = (shape: number[]): Tensor => tensor(shape, rng.normals(shape.reduce((a, c) => a * c, 1)));
+    const f = { x: t([T, 2, 3]), W: t([5, 4]), U: t([4, 4]), V: t([4, 2]), bias: t([4]) };
+    const a = evaluate(g, f), bb = evaluate(out, f);
+    for (const k of ['y', 'h']) assertAllClose(bb[k]!.data, a[k]!.data, k, { rtol: 1e-13, atol: 1e-13 });
   });
 });
