@@ -5,41 +5,20 @@
  * Invariant (parameter) cotangents are per-step outputs reduced after the loop; MatMul weight
  * cotangents are stacked as (input, output-cotangent) pairs and formed as one product.
  */
+import { InternalError } from '../diagnostics.js';
 import { GraphBuilder } from '../ir/builder.js';
 import type { Graph, NodeOf, Value } from '../ir/graph.js';
 import { Op } from '../ir/ops.js';
 import { sumCts, zerosLike, type Ct } from './cotangent.js';
-import { activity, copyForward, reverseSweep } from './backward.js';
-import type { CtOut, NodeView, VjpCtx } from './vjp.js';
-
-/** Where a stacked operand of a deferred weight cotangent comes from. */
-type StackSrc = { readonly stack: number } | { readonly input: number } | { readonly out: number };
-
-/** How the backward scan's stacked outputs become an invariant's cotangent. */
-type InvOut =
-  | { readonly inv: number; readonly kind: 'dense'; readonly out: number }
-  | { readonly inv: number; readonly kind: 'outer'; readonly a: StackSrc; readonly g: number };
-
-/** What the forward copy of a Scan leaves for its VJP. */
-export interface ScanPlan {
-  readonly body: Graph;
-  /** Residual stacks output by the forward scan (iteration order); `inBody` ones are backward inputs. */
-  readonly stacks: readonly Value[];
-  readonly inBody: readonly boolean[];
-  readonly scannedRes: readonly number[];
-  readonly ctYs: readonly number[];
-  readonly invRes: readonly number[];
-  readonly outScanned: readonly number[];
-  readonly invOuts: readonly InvOut[];
-  readonly outputReverse: readonly boolean[];
-}
+import type { CtOut, Driver, InvOut, NodeView, ScanPlan, StackSrc, VjpCtx } from './rule.js';
 
 const range = (n: number): number[] => [...Array(n).keys()];
 
 /** Emits the residual-saving forward Scan for `n` (inputs `ins`) and plans its backward scan. */
 export function scanForward(
-  b: GraphBuilder, n: NodeOf<Op.Scan>, ins: readonly Value[], wantIn: readonly boolean[], activeOut: readonly boolean[],
+  b: GraphBuilder, n: NodeOf<Op.Scan>, ins: readonly Value[], wantIn: readonly boolean[], activeOut: readonly boolean[], driver: Driver,
 ): { outputs: Value[]; plan: ScanPlan } {
+  const { activity, copyForward, reverseSweep } = driver;
   const { body, numCarry: nc, numScanned: ns } = n.attrs;
   const nOut = body.outputs.length - nc;
   const ty = (id: number) => body.values[id]!;
@@ -163,7 +142,7 @@ function copyNodes(b: GraphBuilder, g: Graph, idxs: readonly number[], map: Map<
 }
 
 function fail(msg: string): never {
-  throw new Error(`internal: scan vjp: ${msg}`);
+  throw new InternalError(`scan vjp: ${msg}`);
 }
 
 /** VJP of a Scan: the reverse-direction Scan planned by `scanForward`, then invariant reductions. */

@@ -5,6 +5,7 @@
  * a constant). Rules get both kinds and return the stacked results, or `null` when the op cannot
  * be batched (a nested Scan stays inside its loop).
  */
+import { InternalError } from '../diagnostics.js';
 import type { GraphBuilder } from './builder.js';
 import { shapeEq, shapeToString, type Dim, type Shape } from './dim.js';
 import type { Value, ValueType } from './graph.js';
@@ -101,12 +102,12 @@ export function batchNode<K extends Op>(
   b: GraphBuilder, T: Dim, op: K, xs: readonly BatchOperand[], attrs: OpAttrs[K], types: { ins: readonly ValueType[]; outs: readonly ValueType[] },
 ): Value[] {
   const rule = batchRules[op] as BatchRule<K> | null;
-  if (rule === null) throw new Error(`internal: ${op} has no batched form`);
-  if (!xs.some((x) => x.batched)) throw new Error(`internal: batching ${op} with no batched operand`);
+  if (rule === null) throw new InternalError(`${op} has no batched form`);
+  if (!xs.some((x) => x.batched)) throw new InternalError(`batching ${op} with no batched operand`);
   const outs = rule({ b, T, ins: types.ins, outs: types.outs, op }, xs, attrs);
   outs.forEach((v, i) => {
     const want = [T, ...types.outs[i]!.shape];
-    if (!shapeEq(v.shape, want)) throw new Error(`internal: batched ${op} gives ${shapeToString(v.shape)}, expected ${shapeToString(want)}`);
+    if (!shapeEq(v.shape, want)) throw new InternalError(`batched ${op} gives ${shapeToString(v.shape)}, expected ${shapeToString(want)}`);
   });
   return outs;
 }

@@ -1,4 +1,5 @@
 /** @file Shared machinery for passes: rebuild a graph node by node, and recurse into Scan bodies. */
+import { InternalError } from '../diagnostics.js';
 import { GraphBuilder } from '../ir/builder.js';
 import type { Graph, Node, Value } from '../ir/graph.js';
 import { Op, type ScanAttrs } from '../ir/ops.js';
@@ -51,5 +52,5 @@ export function mapScans(g: Graph, pass: (body: Graph, attrs: ScanAttrs) => Pass
 }
 
 function fail(msg: string): never {
-  throw new Error(`internal: rebuild: ${msg}`);
+  throw new InternalError(`rebuild: ${msg}`);
 }

@@ -8,6 +8,7 @@
  * scan this moves the prior net, the decoder, the emission density and the KL out of the loop;
  * for a reverse (VJP) scan it moves the input cotangents and the parameter-cotangent pieces.
  */
+import { InternalError } from '../diagnostics.js';
 import { batchable, batchNode } from '../ir/batch.js';
 import { GraphBuilder } from '../ir/builder.js';
 import type { Graph, NodeOf, Value } from '../ir/graph.js';
@@ -161,5 +162,5 @@ function splitScan(b: GraphBuilder, n: NodeOf<Op.Scan>, ins: readonly Value[]): 
 }
 
 function fail(msg: string): never {
-  throw new Error(`internal: scan split: ${msg}`);
+  throw new InternalError(`scan split: ${msg}`);
 }
