@@ -49,7 +49,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--optimizer <kind>', 'adam or sgd', 'adam')
     .option('--print <form>', 'print the step program, or the ir or an op-per-line onnx dump of one graph (program, ir or onnx)')
     .option('--graph <name>', 'which graph --print shows: train_step, evaluate, evaluate_fivo or sample', 'train_step')
-    .option('--multi-step', 'also write train_steps.onnx: K optimizer steps per call inside an ONNX Loop (batch inputs stacked [K, T, B, ...])')
+    .option('--multi-step', 'also write train_steps.onnx: K optimizer steps per call inside a Scan over K (batch inputs stacked [K, T, B, ...])')
     .action((file: string, opts: Record<string, string | string[]>) => {
       code = runCompile(file, opts as never, term);
     });
