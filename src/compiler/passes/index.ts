@@ -10,7 +10,9 @@ import { fold } from './fold.js';
 import { gemmFuse } from './gemm-fuse.js';
 import type { Pass } from './rewrite.js';
 import { scanDce } from './scan-dce.js';
+import { scanDedupe } from './scan-dedupe.js';
 import { scanSplit } from './scan-split.js';
+import { simplify } from './simplify.js';
 
 /** A named pass. */
 export interface NamedPass {
@@ -29,9 +31,11 @@ export const basePasses: readonly NamedPass[] = [
 export const defaultPasses: readonly NamedPass[] = [
   { name: 'fold', run: fold },
   { name: 'cse', run: cse },
+  { name: 'simplify', run: simplify },
   { name: 'scan-split', run: scanSplit },
   { name: 'gemm-fuse', run: gemmFuse },
   { name: 'scan-dce', run: scanDce },
+  { name: 'scan-dedupe', run: scanDedupe },
 ];
 
 /** Options of `optimize`. */

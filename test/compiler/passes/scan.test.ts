@@ -13,7 +13,9 @@ import { tensor, type Tensor } from '../../../src/compiler/ir/tensor.js';
 import { assertValid } from '../../../src/compiler/ir/verify.js';
 import { gemmFuse } from '../../../src/compiler/passes/gemm-fuse.js';
 import { scanDce } from '../../../src/compiler/passes/scan-dce.js';
+import { scanDedupe } from '../../../src/compiler/passes/scan-dedupe.js';
 import { scanSplit } from '../../../src/compiler/passes/scan-split.js';
+import { simplify } from '../../../src/compiler/passes/simplify.js';
 import { assertAllClose } from '../../helpers/allclose.js';
 import { Rng } from '../../helpers/random.js';
 
@@ -266,5 +268,50 @@ describe('gemm fusion', () => {
     const f = { x: t([T, 2, 3]), W: t([5, 4]), U: t([4, 4]), V: t([4, 2]), bias: t([4]) };
     const a = evaluate(g, f), bb = evaluate(out, f);
     for (const k of ['y', 'h']) assertAllClose(bb[k]!.data, a[k]!.data, k, { rtol: 1e-13, atol: 1e-13 });
+  });
+});
+
+describe('scan dedupe', () => {
+  it('scan-dedupe: a value scanned twice is scanned once; a value stacked twice is stacked once', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float64', ['T', 2]);
+    const r = b.scan({ carries: [b.full([2], 0)], scanned: [x, x] }, (s, p) => {
+      const h = s.add(p.carries[0]!, s.mul(p.slices[0]!, p.slices[1]!));
+      return { carries: [h], outputs: [h, s.identity(h), p.carries[0]!] };
+    });
+    b.output('a', r.outputs[0]!);
+    b.output('b', r.outputs[1]!);
+    b.output('c', r.outputs[2]!);
+    const g = b.build();
+    const out = scanDedupe(g);
+    expect(out.changed).to.equal(true);
+    assertValid(out.graph, 'after');
+    const scan = out.graph.nodes.find((n) => n.op === Op.Scan)!;
+    if (scan.op !== Op.Scan) throw new Error('no scan');
+    expect(scan.attrs.numScanned).to.equal(1);
+    expect(scan.outputs.length, 'carry, h once, the old carry').to.equal(3);
+    const f = { x: tensor([T, 2], [1, 2, 3, 4, 5, 6, 7, 8]) };
+    const want = evaluate(g, f), got = evaluate(out.graph, f);
+    for (const k of ['a', 'b', 'c']) assertAllClose(got[k]!.data, want[k]!.data, k, { rtol: 0, atol: 0 });
+    expect(scanDedupe(out.graph).changed).to.equal(false);
+  });
+});
+
+describe('simplify', () => {
+  it('simplify: the sum of zero-padded slices of a cotangent is one concat; x + 0 is x', () => {
+    const b = new GraphBuilder();
+    const p = b.input('p', 'float64', [2, 2]);
+    const q = b.input('q', 'float64', [2, 3]);
+    const z = (w: number): Value => b.full([2, w], 0);
+    const padded1 = b.concat([p, z(3)], 1), padded2 = b.concat([z(2), q], 1);
+    b.output('y', b.add(b.add(padded1, padded2), z(5)));
+    const g = b.build();
+    const r = simplify(g);
+    expect(r.changed).to.equal(true);
+    assertValid(r.graph, 'after');
+    expect(countIn(r.graph, Op.Add), 'adds left').to.equal(0);
+    const rng = new Rng(4);
+    const f = { p: tensor([2, 2], rng.normals(4)), q: tensor([2, 3], rng.normals(6)) };
+    assertAllClose(evaluate(r.graph, f)['y']!.data, evaluate(g, f)['y']!.data, 'y', { rtol: 0, atol: 0 });
   });
 });
