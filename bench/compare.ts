@@ -48,6 +48,8 @@ export interface Row {
   readonly ceiling_gflops_per_s: number | null;
   readonly ceiling_fraction: number | null;
   readonly steps_timed: number;
+  /** Our optimizer steps per `session.run`. */
+  readonly steps_per_call: number;
   readonly torch: PeerFigures | null;
   /** Our training throughput over PyTorch's. */
   readonly ratio: number | null;
@@ -70,12 +72,14 @@ export interface CompareOptions {
   readonly torch: boolean;
   readonly torchNote?: string;
   readonly ceiling: boolean;
+  /** Optimizer steps per call on our side (default: the device's). */
+  readonly stepsPerCall?: number;
 }
 
 /** Trains both sides alternately and returns the row. */
 export async function compareModel(o: CompareOptions): Promise<Row> {
   const { B, T } = o.setup;
-  const ours = await startOurs({ file: o.setup.file, sets: o.setup.sets, B, T, threads: o.threads, device: o.device, passes: o.passes }, o.threads);
+  const ours = await startOurs({ file: o.setup.file, sets: o.setup.sets, B, T, threads: o.threads, device: o.device, passes: o.passes, ...(o.stepsPerCall ? { stepsPerCall: o.stepsPerCall } : {}) }, o.threads);
   const dims = ours.ready['torch_dims'] as Record<string, number>;
   let peer: Worker | null = null;
   let peerParams = 0;
@@ -126,7 +130,7 @@ export async function compareModel(o: CompareOptions): Promise<Row> {
     achieved_gflops_per_s: achieved,
     ceiling_gflops_per_s: ceiling?.ceiling_gflops_per_s ?? null,
     ceiling_fraction: ceiling ? achieved / ceiling.ceiling_gflops_per_s : null,
-    steps_timed: oursT.train.wall.length,
+    steps_timed: oursT.train.wall.length, steps_per_call: ours.ready['steps_per_call'] as number,
     torch, ratio: torch ? torch.ms_per_step / ms : null, cpu_ratio: torch ? torch.cpu_ms_per_step / oursT.train.cpuMs : null,
     ...(note && !torch ? { torch_note: note } : {}),
   };

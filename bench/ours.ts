@@ -22,7 +22,9 @@ import { compile, onnxBytes, type Compiled } from '../src/compiler/pipeline.js';
 import { graphFeeds } from '../src/runtime/feeds.js';
 import { ParamStore } from '../src/runtime/params.js';
 import { Rng } from '../src/runtime/rng.js';
-import { createSession, type Device, type SessionOptions } from '../src/runtime/session.js';
+import { createSession, defaultStepsPerCall, toTensor, type Device, type SessionOptions } from '../src/runtime/session.js';
+import { multiStepModel, multiStepSpec } from '../src/compiler/onnx/multistep.js';
+import { encodeModel } from '../src/compiler/onnx/proto.js';
 import { gemmCeiling } from './gemm.js';
 import type { PassChoice } from './configs.js';
 import { passesFor } from './configs.js';
@@ -37,6 +39,8 @@ export interface OursConfig {
   readonly device?: Device;
   /** Which compiler passes to run (default: all). */
   readonly passes?: PassChoice;
+  /** Optimizer steps per `session.run` (default `defaultStepsPerCall(device)`: 1 on the CPU, 8 on CUDA). */
+  readonly stepsPerCall?: number;
   /** Session settings beyond threads and device (for the session-options section). */
   readonly session?: Omit<SessionOptions, 'threads' | 'device'>;
   readonly seed?: number;
@@ -74,7 +78,8 @@ async function main(): Promise<void> {
   const c = r.compiled;
   const opts = { ...cfg.session, threads: cfg.threads, device: cfg.device ?? 'cpu' };
   const t1 = performance.now();
-  const train = await createSession(onnxBytes(c.train), opts);
+  const K = cfg.stepsPerCall ?? defaultStepsPerCall(opts.device);
+  const train = await createSession(K > 1 ? encodeModel(multiStepModel(c.train, c.manifest)) : onnxBytes(c.train), opts);
   const sessionMs = performance.now() - t1;
   const evaluate = await createSession(onnxBytes(c.evaluate), opts);
   const store = ParamStore.initialize(c.manifest, new Rng(cfg.seed ?? 1));
@@ -95,11 +100,18 @@ async function main(): Promise<void> {
     scalars: { beta: 1, lr: 1e-4, clip_norm: 10, weight_decay: 0, step },
   });
   let step = 0;
+  const stackedNames = multiStepSpec(c.manifest).stacked;
+  const concat = (xs: readonly Float32Array[]): Float32Array => {
+    const out = new Float32Array(xs.reduce((n, x) => n + x.length, 0));
+    let at = 0;
+    for (const x of xs) { out.set(x, at); at += x.length; }
+    return out;
+  };
   reply({
     ready: {
       params: store.count(), compile_ms: compileMs, session_ms: sessionMs,
       gflops: graphFlops(c.train.ir, env) / 1e9, eval_gflops: graphFlops(c.evaluate.ir, env) / 1e9,
-      torch_dims: torchDims(c), nodes: nodeCount(c.train.ir),
+      torch_dims: torchDims(c), nodes: nodeCount(c.train.ir), steps_per_call: K,
     },
   });
   for await (const line of createInterface({ input: process.stdin })) {
@@ -111,7 +123,17 @@ async function main(): Promise<void> {
       for (let k = 0; k < Number(arg); k++) {
         const s = performance.now();
         const c0 = process.cpuUsage();
-        if (cmd === 'train') {
+        if (cmd === 'train' && K > 1) {
+          // K steps per call: the batch's data, mask and fresh noise stacked K times
+          const per = Array.from({ length: K }, (_, i) => feeds(c.manifest.graphs.train_step.inputs, step + i + 1));
+          const f = { ...per[0]! };
+          for (const n of stackedNames) f[n] = toTensor('float32', concat(per.map((x) => x[n]!.data as Float32Array)), [K, ...per[0]![n]!.dims]);
+          const out = await train.run(f);
+          step += K;
+          store.applyUpdates(c.manifest.optimizer.updates, out as Record<string, { data: unknown }>);
+          loss = (out['loss']!.data as Float32Array)[K - 1]!;
+          k += K - 1;
+        } else if (cmd === 'train') {
           const out = await train.run(feeds(c.manifest.graphs.train_step.inputs, ++step));
           store.applyUpdates(c.manifest.optimizer.updates, out as Record<string, { data: unknown }>);
           loss = (out['loss']!.data as Float32Array)[0]!;
@@ -119,9 +141,12 @@ async function main(): Promise<void> {
           const out = await evaluate.run(feeds(c.manifest.graphs.evaluate.inputs, step));
           loss = (out['loss']!.data as Float32Array)[0]!;
         }
-        times.push(performance.now() - s);
+        const per = cmd === 'train' ? K : 1;
         const dc = process.cpuUsage(c0);
-        cpu.push((dc.user + dc.system) / 1000);
+        for (let i = 0; i < per; i++) {
+          times.push((performance.now() - s) / per);
+          cpu.push((dc.user + dc.system) / 1000 / per);
+        }
       }
       reply({ [cmd]: times, cpu, loss });
     } else if (cmd === 'gemm') {

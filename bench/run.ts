@@ -22,7 +22,7 @@ import { benchModels, configNames, configs, type BenchModel, type ConfigName } f
 import { compareTable, scalingTable, variantTable } from './report.js';
 import { axisValues, scaleAxis, scalingSvg, type ScalingPoint } from './scaling.js';
 import { timeVariants, type Variant } from './variants.js';
-import { hasAvx512, root, TORCH_INSTALL_HINT, torchMissing } from './workers.js';
+import { cudaUnavailable, hasAvx512, root, TORCH_INSTALL_HINT, torchMissing } from './workers.js';
 
 const sections = ['compare', 'passes', 'session', 'scaling'] as const;
 
@@ -36,13 +36,13 @@ function scheduleFor(config: ConfigName, quick: boolean): Schedule {
 function sessionVariants(): Variant[] {
   const n = availableParallelism();
   return [
-    { label: 'default (level all, no spinning, arena, memory pattern, 1 thread)' },
-    { label: 'graph optimization basic', session: { graphOptimization: 'basic' } },
+    { label: 'default (level basic, no spinning, arena, no memory pattern), 1 thread' },
+    { label: 'graph optimization all', session: { graphOptimization: 'all' } },
     { label: 'graph optimization extended', session: { graphOptimization: 'extended' } },
     { label: 'graph optimization disabled', session: { graphOptimization: 'disabled' } },
     { label: 'spinning threads', session: { spinning: true } },
     { label: 'no memory arena', session: { memArena: false } },
-    { label: 'no memory pattern', session: { memPattern: false } },
+    { label: 'memory pattern', session: { memPattern: true } },
     ...(n > 1 ? [{ label: `${n} threads`, threads: n }, { label: `${n} threads, spinning`, threads: n, session: { spinning: true } }] : []),
   ];
 }
@@ -56,13 +56,14 @@ async function main(): Promise<void> {
     .option('--threads <n>', 'intra-op threads (a list runs each)', `1,${availableParallelism()}`)
     .option('--device <device>', 'cpu or cuda', 'cpu')
     .option('--passes <choice>', 'compiler passes for our side (all, base, base+NAME, all-NAME)', 'all')
+    .option('--steps-per-call <k>', 'our optimizer steps per session.run (default 1 on cpu, 8 on cuda)')
     .option('--no-torch', 'skip the PyTorch peer')
     .option('--json', 'one JSON object per model and thread count per line, nothing else')
     .option('--quick', 'fewer steps and points')
     .option('--section <names>', `sections to run (${sections.join(', ')})`, sections.join(','))
     .option('--svg-dir <dir>', 'where the scaling plots go', join(root, 'docs', 'img'))
     .parse();
-  const o = program.opts<{ config: string; models: string; threads: string; device: string; passes: string; torch: boolean; json?: boolean; quick?: boolean; section: string; svgDir: string }>();
+  const o = program.opts<{ stepsPerCall?: string; config: string; models: string; threads: string; device: string; passes: string; torch: boolean; json?: boolean; quick?: boolean; section: string; svgDir: string }>();
   const pick = <T extends string>(what: string, names: readonly T[], given: string): T[] => list(given).map((n) => {
     if (!(names as readonly string[]).includes(n)) throw new Error(`--${what}: unknown '${n}' (known: ${names.join(', ')})`);
     return n as T;
@@ -84,7 +85,9 @@ async function main(): Promise<void> {
     `Node ${process.version}; device ${device}. Shared machines make timings noisy: runs alternate and medians are shown.\n`);
   if (missing !== null && o.torch) say(`PyTorch peer unavailable: ${missing}. Install it with \`${TORCH_INSTALL_HINT}\`; our own figures follow.\n`);
 
-  if (which.includes('compare')) {
+  const noCuda = device === 'cuda' ? await cudaUnavailable() : null;
+  if (noCuda !== null) say(`CUDA: every GPU measurement skipped: ${noCuda}\n`);
+  if (which.includes('compare') && noCuda === null) {
     for (const config of cfgs) {
       const rows: Row[] = [];
       for (const model of models) {
@@ -93,7 +96,7 @@ async function main(): Promise<void> {
           try {
             const row = await compareModel({
               model, config, setup: configs[config][model], threads: t, device, passes: o.passes,
-              schedule: scheduleFor(config, quick), torch: missing === null, ...(missing ? { torchNote: missing } : {}), ceiling: device === 'cpu',
+              schedule: scheduleFor(config, quick), torch: missing === null, ...(o.stepsPerCall ? { stepsPerCall: Number(o.stepsPerCall) } : {}), ...(missing ? { torchNote: missing } : {}), ceiling: device === 'cpu',
             });
             rows.push(row);
             if (o.json) console.log(JSON.stringify(row));

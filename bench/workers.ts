@@ -6,6 +6,10 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { GraphBuilder } from '../src/compiler/ir/builder.js';
+import { emitModel } from '../src/compiler/onnx/emit.js';
+import { encodeModel } from '../src/compiler/onnx/proto.js';
+import { createSession } from '../src/runtime/session.js';
 
 /** Repository root. */
 export const root = join(import.meta.dirname, '..');
@@ -105,4 +109,17 @@ export function startOurs(cfg: object, threads: number): ReturnType<typeof Worke
 /** Starts the PyTorch worker for one model. */
 export function startTorch(cfg: object, threads: number): ReturnType<typeof Worker.start> {
   return Worker.start('pytorch', PYTHON, [join(root, 'bench', 'torch', 'worker.py'), JSON.stringify(cfg)], workerEnv(threads));
+}
+
+/** Why the CUDA execution provider cannot start here, or null when it can. */
+export async function cudaUnavailable(): Promise<string | null> {
+  const b = new GraphBuilder();
+  b.output('y', b.exp(b.input('x', 'float32', [1])));
+  try {
+    const s = await createSession(encodeModel(emitModel(b.build())), { device: 'cuda' });
+    await s.release();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }

@@ -10,6 +10,14 @@ import * as ort from 'onnxruntime-node';
 /** Where a session runs. */
 export type Device = 'cpu' | 'cuda';
 
+/**
+ * Optimizer steps per `session.run` by default: 1 on the CPU (it reads inputs in place), 8 on
+ * CUDA, where every call copies inputs to the device and outputs back (`onnx/multistep.ts`).
+ */
+export function defaultStepsPerCall(device: Device): number {
+  return device === 'cuda' ? 8 : 1;
+}
+
 /** Options of `createSession`. */
 export interface SessionOptions {
   readonly device?: Device;

@@ -2,11 +2,11 @@
  * @file K optimizer steps per `session.run`, built in the IR: a Scan over K whose body is the
  * train-step graph itself (DESIGN.md §7, "Devices": amortizes host↔device copies on a GPU).
  *
- * The multi-step graph has the train step's inputs, same names and order. The per-step batch
- * inputs (`data.*`, `mask`, `noise.*`) are stacked along a new leading axis `K` (e.g.
- * `[K, T, B, w]`) and scanned; parameters, optimizer state and `step` are the Scan's carries
- * (step + 1 per iteration); the other inputs (`beta`, `lr`, `clip_norm`, `weight_decay`) are
- * loop invariants shared by all K steps. Outputs: the final carries under the train step's
+ * The multi-step graph has the train step's inputs, same names and order. The per-step inputs
+ * (`data.*`, `mask`, `noise.*`, and the scalars `beta`, `lr`, `clip_norm`, `weight_decay` that
+ * schedules vary) are stacked along a new leading axis `K` (e.g. `[K, T, B, w]`, `[K]`) and
+ * scanned; parameters, optimizer state and `step` are the Scan's carries (step + 1 per
+ * iteration); inputs the spec names neither way are loop invariants shared by all K steps. Outputs: the final carries under the train step's
  * feedback names (`new.<param>`, `new.<state>`) plus `new.step` (= step + K), then each per-step
  * output (default: every train-step output that is not fed back: `loss`, `elbo`, …,
  * `grad_norm`) under its own name, stacked to `[K, …]`. The body is emitted by the ordinary
@@ -43,9 +43,14 @@ export interface MultiStepInfo {
   readonly perStep: readonly string[];
 }
 
-/** The spec for a compiled model: stacks inputs with role data/mask/noise, carries `manifest.optimizer.updates` and `step`. */
+/**
+ * The spec for a compiled model: stacks the batch (data, mask, noise) and the per-step scalars
+ * (β and the optimizer's lr, clip norm and weight decay, which schedules change from step to
+ * step), carries `manifest.optimizer.updates` and `step`.
+ */
 export function multiStepSpec(manifest: Pick<Manifest, 'graphs' | 'optimizer'>): MultiStepSpec {
-  const stacked = manifest.graphs.train_step.inputs.filter((i) => i.role === 'data' || i.role === 'mask' || i.role === 'noise').map((i) => i.name);
+  const perStep = new Set(['data', 'mask', 'noise', 'beta', 'optimizer']);
+  const stacked = manifest.graphs.train_step.inputs.filter((i) => perStep.has(i.role) && i.name !== 'step').map((i) => i.name);
   return { updates: manifest.optimizer.updates, stacked, step: 'step' };
 }
 

@@ -66,8 +66,12 @@ describe('multiStep: K optimizer steps per session.run', function () {
       switch (i.role) {
         case 'param': fixed[i.name] = make(() => 0.3 * rng.normal()); break;
         case 'state': fixed[i.name] = make(() => (i.name.startsWith('adam.v.') ? 0.01 * rng.uniform() : 0.1 * rng.normal())); break;
-        case 'beta': fixed[i.name] = make(() => 0.7); break;
-        case 'optimizer': fixed[i.name] = make(() => ({ lr: 0.01, clip_norm: 5, weight_decay: 0.01, step: 3 } as Record<string, number>)[i.name] ?? 0); break;
+        // β and the optimizer's scalars change per step (schedules); only `step` is carried
+        case 'beta': batches.forEach((b, k) => { b[i.name] = make(() => 0.5 + 0.1 * k); }); break;
+        case 'optimizer':
+          if (i.name === 'step') fixed[i.name] = make(() => 3);
+          else batches.forEach((b, k) => { b[i.name] = make(() => ({ lr: 0.01 * (k + 1), clip_norm: 5 - k, weight_decay: 0.01 } as Record<string, number>)[i.name] ?? 0); });
+          break;
         case 'mask': for (const b of batches) b[i.name] = make((k) => (Math.floor(k / B) < lengths[k % B]! ? 1 : 0)); break;
         default: for (const b of batches) b[i.name] = make(() => rng.normal()); // data.x (real) and noise.z (normal)
       }
@@ -115,7 +119,7 @@ describe('multiStep: K optimizer steps per session.run', function () {
 
   it('keeps the train step\'s inputs (stacked ones gain a leading K) and names its outputs', () => {
     const spec = multiStepSpec(c.manifest);
-    expect(spec.stacked).to.deep.equal(['data.x', 'mask', 'noise.z']);
+    expect(spec.stacked).to.deep.equal(['data.x', 'mask', 'beta', 'noise.z', 'lr', 'clip_norm', 'weight_decay']);
     const g = multiStep(c.train.ir, spec);
     assertValid(g, 'multi-step graph');
     const m = multiStepModel(c.train, c.manifest);
@@ -123,7 +127,8 @@ describe('multiStep: K optimizer steps per session.run', function () {
     const dims = (name: string): (string | number)[] => m.graph.input.find((v) => v.name === name)!.type.tensorType.shape!.dim.map((d) => ('dimValue' in d ? d.dimValue : d.dimParam));
     expect(dims('data.x')).to.deep.equal(['K', 'T', 'B', 3]);
     expect(dims('mask')).to.deep.equal(['K', 'T', 'B']);
-    expect(dims('lr')).to.deep.equal([]);
+    expect(dims('lr')).to.deep.equal(['K']);
+    expect(dims('step')).to.deep.equal([]);
     const info = multiStepInfo(c.train.ir, spec);
     expect(info.perStep).to.deep.equal(['loss', 'elbo', 'loglik', 'kl', 'aux', 'grad_norm']);
     expect(m.graph.output.map((v) => v.name)).to.deep.equal([...c.manifest.optimizer.updates.map((u) => u.output), 'new.step', ...info.perStep]);
