@@ -79,7 +79,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--out <dir>', 'run directory (default runs/<model>, runs/<model>-2, ...)')
     .option('--seed <n>', 'seed for initialization, shuffling and noise (default 1)')
     .option('--device <d>', 'cpu or cuda (default cpu)')
-    .option('--threads <n>', 'intra-op threads (default 1: fastest at widths up to 256)')
+    .option('--threads <n>', 'intra-op threads (default: the machine\'s cores)')
     .option('--set <name=value>', 'override a hyperparameter (repeatable)', collect, [])
     .option('--resume <run>', 'continue a run from its last checkpoint')
     .option('--json', 'print the summary as one JSON object on stdout (messages go to stderr)')
@@ -94,7 +94,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--which <ckpt>', 'best (default; last.ckpt if the run has not validated yet) or last')
     .option('--set <name=value>', 'hyperparameter overrides (default: the run\'s own)', collect, [])
     .option('--device <d>', 'cpu or cuda (default cpu)')
-    .option('--threads <n>', 'intra-op threads (default 1)');
+    .option('--threads <n>', 'intra-op threads (default: the machine\'s cores)');
   useCommand('eval', 'report the ELBO and the importance-sampled log-likelihood of a data split')
     .option('--data <path>', 'dataset (default: the run\'s training data)')
     .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2 (default: the run\'s)')

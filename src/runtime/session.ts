@@ -1,39 +1,34 @@
 /**
- * @file onnxruntime sessions with the settings measured in DESIGN.md §7 (one intra-op thread by
- * default, no spinning), an explicit device that never falls back silently, and typed tensors.
+ * @file onnxruntime sessions with settings chosen by measurement (`npm run bench -- --section
+ * session`, docs/benchmarks.md): as many intra-op threads as the machine has, no spinning,
+ * graph optimization `basic`, no memory-pattern planning; an explicit device that never falls
+ * back silently; typed tensors.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 
-/** Where a session runs. */
-export type Device = 'cpu' | 'cuda';
+import { defaultThreads, type Device } from './defaults.js';
 
-/**
- * Optimizer steps per `session.run` by default: 1 on the CPU (it reads inputs in place), 8 on
- * CUDA, where every call copies inputs to the device and outputs back (`onnx/multistep.ts`).
- */
-export function defaultStepsPerCall(device: Device): number {
-  return device === 'cuda' ? 8 : 1;
-}
+export { defaultStepsPerCall, defaultThreads, type Device } from './defaults.js';
 
 /** Options of `createSession`. */
 export interface SessionOptions {
   readonly device?: Device;
-  /** Intra-op threads (default 1: faster than 2 at widths ≤ 256, DESIGN.md §7). */
+  /** Intra-op threads (default `defaultThreads()`). */
   readonly threads?: number;
   /** CUDA device ordinal (default 0). */
   readonly deviceId?: number;
   /** onnxruntime log severity: 0 verbose … 4 fatal (default 3: errors only). */
   readonly logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
-  /** Graph optimization level (default: see `sessionOptions`). */
+  /** Graph optimization level (default `basic`: `extended` fuses Transpose into MatMul, and the fused weight-gradient products run slower). */
   readonly graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Let idle intra-op threads spin (default false). */
+  /** Let idle intra-op threads spin (default false: spinning threads collapse when sessions share cores). */
   readonly spinning?: boolean;
-  /** onnxruntime's CPU memory arena (default true). */
+  /** onnxruntime's CPU memory arena (default true: without it a step is about 30% slower). */
   readonly memArena?: boolean;
-  /** Plan memory once from the first run's shapes (default true). */
+  /** Plan memory once from the first run's shapes (default false: as fast or faster, and less resident memory). */
   readonly memPattern?: boolean;
 }
 
@@ -49,7 +44,7 @@ export const CUDA_INSTALL_HINT =
 /** The `InferenceSession.create` options for `opts` (exported for tests and benchmarks). */
 export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.SessionOptions {
   const device = opts.device ?? 'cpu';
-  const threads = opts.threads ?? 1;
+  const threads = opts.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`session: threads must be a positive integer, got ${threads}`);
   const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
     device === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 }] : ['cpu'];
@@ -57,9 +52,9 @@ export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.
     executionProviders,
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
-    graphOptimizationLevel: opts.graphOptimization ?? 'all',
+    graphOptimizationLevel: opts.graphOptimization ?? 'basic',
     enableCpuMemArena: opts.memArena ?? true,
-    enableMemPattern: opts.memPattern ?? true,
+    enableMemPattern: opts.memPattern ?? false,
     logSeverityLevel: opts.logSeverityLevel ?? 3,
     extra: { session: { intra_op: { allow_spinning: opts.spinning ? '1' : '0' } } },
   };
