@@ -7,7 +7,7 @@ import { renderDiagnostic } from '../compiler/diagnostics.js';
 import { printGraph } from '../compiler/ir/print.js';
 import { printProgram } from '../compiler/print-program.js';
 import { dumpModel } from '../compiler/onnx/dump.js';
-import { multiStep, multiStepSpec } from '../compiler/onnx/multistep.js';
+import { multiStepModel } from '../compiler/onnx/multistep.js';
 import { encodeModel } from '../compiler/onnx/proto.js';
 import { compile, CompileError, onnxBytes, type Compiled } from '../compiler/pipeline.js';
 import { readModelFile } from './check.js';
@@ -65,7 +65,7 @@ export function runCompile(file: string, opts: CompileCliOptions, term: Terminal
     writeFileAtomic(join(opts.out, 'evaluate_fivo.onnx'), onnxBytes(c.evaluateFivo));
     writeFileAtomic(join(opts.out, 'sample.onnx'), onnxBytes(c.sample));
     writeFileAtomic(join(opts.out, 'manifest.json'), JSON.stringify(c.manifest, null, 2) + '\n');
-    if (opts.multiStep) writeFileAtomic(join(opts.out, 'train_steps.onnx'), encodeModel(multiStep(c.train.onnx, multiStepSpec(c.manifest))));
+    if (opts.multiStep) writeFileAtomic(join(opts.out, 'train_steps.onnx'), encodeModel(multiStepModel(c.train, c.manifest)));
     const nParams = c.model.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
     const ms = (performance.now() - t0).toFixed(0);
     term.out(`compiled ${c.model.name} (${nParams.toLocaleString('en-US')} parameters, ${c.manifest.dtype}) to ${opts.out}/ in ${ms} ms: ` +

@@ -47,7 +47,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .addOption(new Option('--optimizer <kind>', 'in-graph optimizer').choices(['adam', 'sgd']).default('adam'))
     .addOption(new Option('--print <form>', 'print the step program, or the ir or an op-per-line onnx dump of one graph').choices(['program', 'ir', 'onnx']))
     .addOption(new Option('--graph <name>', 'which graph --print shows').choices(['train_step', 'evaluate', 'evaluate_fivo', 'sample']).default('train_step'))
-    .option('--multi-step', 'also write train_steps.onnx: K optimizer steps per call inside an ONNX Loop (batch inputs stacked [K, T, B, ...])')
+    .option('--multi-step', 'also write train_steps.onnx: K optimizer steps per call inside a Scan over K (batch inputs stacked [K, T, B, ...])')
     .action(async (file: string, opts: Record<string, string | string[]>) => {
       code = await command(() => import('./compile.js'), (c) => c.runCompile(file, opts as never, term), term);
     });
@@ -77,7 +77,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--out <dir>', 'run directory (default runs/<model>, runs/<model>-2, ...)')
     .option('--seed <n>', 'seed for initialization, shuffling and noise (default 1)')
     .addOption(new Option('--device <d>', 'where to run (default cpu)').choices(['cpu', 'cuda']))
-    .option('--threads <n>', 'intra-op threads (default 1: fastest at widths up to 256)')
+    .option('--threads <n>', 'intra-op threads (default: the machine\'s cores)')
     .option('--set <name=value>', 'override a hyperparameter (repeatable)', collect, [])
     .option('--resume <run>', 'continue a run from its last checkpoint')
     .option('--json', 'print the summary as one JSON object on stdout (messages go to stderr)')
@@ -92,7 +92,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .addOption(new Option('--which <ckpt>', 'best (default; last.ckpt if the run has not validated yet) or last').choices(['best', 'last']))
     .option('--set <name=value>', 'hyperparameter overrides (default: the run\'s own)', collect, [])
     .addOption(new Option('--device <d>', 'where to run (default cpu)').choices(['cpu', 'cuda']))
-    .option('--threads <n>', 'intra-op threads (default 1)');
+    .option('--threads <n>', 'intra-op threads (default: the machine\'s cores)');
   useCommand('eval', 'report the ELBO and the importance-sampled log-likelihood of a data split')
     .option('--data <path>', 'dataset (default: the run\'s training data)')
     .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2 (default: the run\'s)')

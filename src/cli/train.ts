@@ -1,6 +1,7 @@
 /** @file `seqc train FILE`: parse options, pick the run directory, handle interrupts and signals, print the summary. */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { defaultThreads } from '../runtime/defaults.js';
 import { expectation, numericRules, satisfies, type NumericKey, type TrainConfig } from '../runtime/config.js';
 import type { Bound } from '../compiler/pipeline.js';
 import { freshRunDir, readRunConfig, RunError } from '../runtime/run.js';
@@ -51,7 +52,7 @@ export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
     warmup: num('warmup', o.warmup, 0), clip: num('clip', o.clip, 10), weightDecay: num('weightDecay', o.weightDecay, 0),
     klAnneal: num('klAnneal', o.klAnneal, 0), klStart: num('klStart', o.klStart, 0),
     validEvery: num('validEvery', o.validEvery, 50), patience: num('patience', o.patience, 5),
-    seed: num('seed', o.seed, 1), device, threads: num('threads', o.threads, 1),
+    seed: num('seed', o.seed, 1), device, threads: num('threads', o.threads, defaultThreads()),
     bound: tb.bound, particles: tb.particles, iwae: tb.bound === 'iwae' ? tb.particles : 1,
   };
 }

@@ -3,7 +3,7 @@ import { evaluateFivo, evaluateSplit, type EvalResult } from '../runtime/evaluat
 import { exportModels, type ExportOptions } from '../runtime/export.js';
 import { DataError, loadDataset, normalize, parseColumns, readSequences, type LoadOptions, type VarSpec } from '../runtime/data/index.js';
 import { openGraph } from '../runtime/graphs.js';
-import type { Device } from '../runtime/session.js';
+import { defaultThreads, type Device } from '../runtime/defaults.js';
 import { drawSamples, writeSamples } from '../runtime/sample.js';
 import { loadTrained, type Trained } from '../runtime/trained.js';
 import { recordEvaluation, type EvalRecord } from '../runtime/report/data.js';
@@ -39,7 +39,7 @@ export function int(v: string | undefined, flag: string, def: number, min = 1, m
 export function device(o: UseOptions): { device: Device; threads: number } {
   const d = o.device ?? 'cpu';
   if (d !== 'cpu' && d !== 'cuda') throw new UsageError(`--device must be cpu or cuda, not '${d}'`);
-  return { device: d, threads: int(o.threads, '--threads', 1) };
+  return { device: d, threads: int(o.threads, '--threads', defaultThreads()) };
 }
 
 /** Loads the run named by --checkpoint with the checkpoint --which asks for (best by default); notes a fallback. */

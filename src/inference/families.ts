@@ -145,7 +145,11 @@ function mixtureLogProb(ctx: DistCtx, d0: DistValues, x: Value): Value {
   const locs = b.reshape(d.params['locs']!, [...prefix, K, n]);
   const scales = b.reshape(d.params['scales']!, [...prefix, K, n]);
   const xk = b.reshape(x, [...prefix, 1, n]);
-  const comp = b.reduceSum(normalElems(ctx, xk, locs, scales), [prefix.length + 1], false);
+  // Σ_n log N(x_n | μ_kn, σ_kn) = -½ Σ_n z² - Σ_n log σ - n·½ log 2π: only z², log σ and the two
+  // sums touch all K·n elements; the rest is per component.
+  const r = prefix.length + 1;
+  const quad = b.reduceSum(b.square(b.div(b.sub(xk, locs), scales)), [r], false);
+  const comp = b.sub(b.sub(b.mul(c(ctx, -0.5), quad), b.reduceSum(b.log(scales), [r], false)), c(ctx, 0.5 * n * LOG_2PI));
   return b.logSumExp(b.add(logSoftmax(ctx, d.params['logits']!), comp), prefix.length, false);
 }
 

@@ -40,6 +40,8 @@ export interface TrainConfig {
   readonly bound?: Bound;
   /** Particles per sequence of the IWAE or FIVO bound. */
   readonly particles?: number;
+  /** Optimizer steps per `session.run` (default `defaultStepsPerCall(device)`: 1 on the CPU, 8 on CUDA). */
+  readonly stepsPerCall?: number;
   /** Samples per second of waveform data (set by the run, for writing WAV samples). */
   readonly sampleRate?: number | null;
 }

@@ -1,6 +1,8 @@
 /**
- * @file onnxruntime sessions with the settings measured in docs/design.md §5.3 (one intra-op thread by
- * default, no spinning), an explicit device that never falls back silently, and typed tensors.
+ * @file onnxruntime sessions with settings chosen by measurement (`npm run bench -- --section
+ * session`, docs/benchmarks.md): as many intra-op threads as the machine has, no spinning,
+ * graph optimization `basic`, no memory-pattern planning; an explicit device that never falls
+ * back silently; typed tensors.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,18 +13,27 @@ import { DeviceError } from './errors.js';
 /** Re-exported from ./errors.js, which the CLI loads without this module's imports. */
 export { DeviceError };
 
-/** Where a session runs. */
-export type Device = 'cpu' | 'cuda';
+import { defaultThreads, type Device } from './defaults.js';
+
+export { defaultStepsPerCall, defaultThreads, type Device } from './defaults.js';
 
 /** Options of `createSession`. */
 export interface SessionOptions {
   readonly device?: Device;
-  /** Intra-op threads (default 1: faster than 2 at widths ≤ 256, docs/design.md §5.3). */
+  /** Intra-op threads (default `defaultThreads()`). */
   readonly threads?: number;
   /** CUDA device ordinal (default 0). */
   readonly deviceId?: number;
   /** onnxruntime log severity: 0 verbose … 4 fatal (default 3: errors only). */
   readonly logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Graph optimization level (default `basic`: `extended` fuses Transpose into MatMul, and the fused weight-gradient products run slower). */
+  readonly graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Let idle intra-op threads spin (default false: spinning threads collapse when sessions share cores). */
+  readonly spinning?: boolean;
+  /** onnxruntime's CPU memory arena (default true: without it a step is about 30% slower). */
+  readonly memArena?: boolean;
+  /** Plan memory once from the first run's shapes (default false: as fast or faster, and less resident memory). */
+  readonly memPattern?: boolean;
 }
 
 /** The shell command that installs onnxruntime-node's CUDA build (docs/design.md §5.7). */
@@ -32,7 +43,7 @@ export const CUDA_INSTALL_HINT =
 /** The `InferenceSession.create` options for `opts` (exported for tests and benchmarks). */
 export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.SessionOptions {
   const device = opts.device ?? 'cpu';
-  const threads = opts.threads ?? 1;
+  const threads = opts.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`session: threads must be a positive integer, got ${threads}`);
   const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
     device === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 }] : ['cpu'];
@@ -40,9 +51,11 @@ export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.
     executionProviders,
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: opts.graphOptimization ?? 'basic',
+    enableCpuMemArena: opts.memArena ?? true,
+    enableMemPattern: opts.memPattern ?? false,
     logSeverityLevel: opts.logSeverityLevel ?? 3,
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    extra: { session: { intra_op: { allow_spinning: opts.spinning ? '1' : '0' } } },
   };
 }
 

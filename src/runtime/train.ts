@@ -1,6 +1,6 @@
 /**
  * @file The training loop: one `session.run` per optimizer step (forward, backward and Adam are
- * all in train_step.onnx). Seeded shuffling and noise, KL annealing and learning-rate schedules,
+ * all in train_step.onnx; on CUDA several steps per call). Seeded shuffling and noise, KL annealing and learning-rate schedules,
  * validation with best/last checkpoints and early stopping, a NaN guard, metrics as JSONL and
  * SVG curves, interrupts that checkpoint before exiting, and `--resume` that continues bit for bit.
  * Every input is checked before the run directory is touched (runstart.ts); a checkpoint is only
@@ -16,6 +16,10 @@ import { Progress, type ProgressStream } from './progress.js';
 import { Rng } from './rng.js';
 import { klWeight, learningRate, type LrSchedule } from './schedules.js';
 import { graphFeeds } from './feeds.js';
+import { createSession, defaultStepsPerCall, toTensor } from './session.js';
+import { stackFeeds, stepFigures, type StepFigures } from './steps.js';
+import { multiStepModel, multiStepSpec } from '../compiler/onnx/multistep.js';
+import { encodeModel } from '../compiler/onnx/proto.js';
 import { evaluateSplit, logJacobian } from './evaluate.js';
 import { openRun, prepareRun } from './runstart.js';
 import type { TrainConfig } from './config.js';
@@ -129,9 +133,75 @@ async function loop(cfg: TrainConfig, dir: string, p: Awaited<ReturnType<typeof 
   let bad = 0;
   let firstElbo: number | null = null;
   let lastElbo: number | null = null;
-  let stoppedBy: StopReason = cfg.steps !== null ? 'steps' : cfg.epochs !== null ? 'epochs' : 'steps';
+  // (widened: the step helpers below set it too)
+  let stoppedBy = (cfg.steps !== null ? 'steps' : cfg.epochs !== null ? 'epochs' : 'steps') as StopReason;
   let iter: Iterator<Batch> | null = null;
   let shuffle = Rng.fromState(s.shuffleState);
+
+  // On CUDA, K optimizer steps run per call (equal to K single steps; a group with a non-finite
+  // step is replayed one step at a time, so the NaN guard acts exactly as with single steps).
+  const K = cfg.stepsPerCall ?? defaultStepsPerCall(cfg.device);
+  const multi = K > 1 ? await createSession(encodeModel(multiStepModel(c.train, c.manifest)), { device: cfg.device, threads: cfg.threads }) : null;
+  const stacked = multiStepSpec(c.manifest).stacked;
+  let pending: Batch | null = null;
+  let exhausted = false;
+  const scalarsAt = (s1: number): Record<string, number> => ({
+    beta: klWeight({ start: cfg.klStart, steps: cfg.klAnneal }, s1), lr: learningRate(lrs, s1),
+    clip_norm: cfg.clip, weight_decay: cfg.weightDecay, step: s1,
+  });
+  const feedsOf = (batch: Batch, s1: number): Record<string, ort.Tensor> => graphFeeds(c.manifest.graphs.train_step.inputs, {
+    store, T: batch.steps, B: batch.size, values: (v) => batch.values.get(v), mask: batch.mask, noise: s.noise, scalars: scalarsAt(s1),
+  });
+  /** Records an applied step (the update is already in the store); returns whether training stops. */
+  const finish = async (batch: Batch, f: StepFigures): Promise<boolean> => {
+    s.step += 1;
+    const sc = scalarsAt(s.step);
+    const steps = batch.lengths.reduce((a, b) => a + b, 0);
+    const elbo = (f.elboSum + jac * steps) / steps;
+    firstElbo ??= elbo;
+    lastElbo = elbo;
+    const m: TrainRecord = { step: s.step, epoch: s.epoch, loss: f.loss, elbo_per_step: elbo, kl_per_step: f.klSum / steps, beta: sc['beta']!, lr: sc['lr']!, grad_norm: f.gradNorm, seconds: (performance.now() - t0) / 1000 };
+    appendMetric(metricsFile, m);
+    progress.update(s.step, { elbo });
+    // Validation happens at multiples of --valid-every only, so where a run is split by
+    // --resume does not change which checkpoints are compared or when early stopping fires.
+    if (s.step % cfg.validEvery === 0) {
+      const v = await validate();
+      progress.update(s.step, { valid: v });
+      if (!Number.isFinite(v)) { stoppedBy = 'diverged'; diverged(`the validation ELBO at step ${s.step} is ${v}`); return true; }
+      const improved = s.best === null || v > s.best;
+      if (improved) {
+        s.best = v;
+        s.sinceBest = 0;
+        if (!checkpoint('best')) { stoppedBy = 'diverged'; diverged(`the weights at step ${s.step} are not finite`); return true; }
+      } else s.sinceBest++;
+      if (!checkpoint('last')) { stoppedBy = 'diverged'; diverged(`the weights at step ${s.step} are not finite`); return true; }
+      await validated(v, improved);
+      if (cfg.patience > 0 && s.sinceBest >= cfg.patience) { stoppedBy = 'early-stopping'; return true; }
+    }
+    return false;
+  };
+  /** One step as one call; returns whether training stops. */
+  const single = async (batch: Batch, feeds: Record<string, ort.Tensor>): Promise<boolean> => {
+    const out = await p.session.run(feeds);
+    const f = stepFigures(out, 0, 1);
+    if (!Number.isFinite(f.loss) || !Number.isFinite(f.gradNorm)) {
+      bad++;
+      progress.stop();
+      rep.warn(`step ${s.step + 1}: the loss or gradient is not finite (loss ${f.loss}, gradient norm ${f.gradNorm}); the step was skipped`);
+      if (bad >= MAX_BAD_STEPS) {
+        stoppedBy = 'diverged';
+        diverged(`${MAX_BAD_STEPS} steps in a row were not finite`);
+        return true;
+      }
+      // A skipped step is not an optimizer step: `step` (and Adam's bias correction) count applied updates only.
+      progress.start(s.step);
+      return false;
+    }
+    bad = 0;
+    store.applyUpdates(c.manifest.optimizer.updates, out as Record<string, { data: unknown }>);
+    return finish(batch, f);
+  };
 
   while (s.step < total) {
     if (signal.stop) { stoppedBy = 'interrupt'; break; }
@@ -140,8 +210,10 @@ async function loop(cfg: TrainConfig, dir: string, p: Awaited<ReturnType<typeof 
       shuffle = Rng.fromState(s.shuffleState);
       iter = epochBatches(train, spec, { batchSize: cfg.batch, ...(cfg.maxLen ? { maxLen: cfg.maxLen } : {}) }, shuffle)[Symbol.iterator]();
       for (let k = 0; k < s.position; k++) iter.next();
+      exhausted = false;
     }
-    const nx = iter.next();
+    const nx: IteratorResult<Batch> = pending ? { done: false, value: pending } : exhausted ? { done: true, value: undefined } : iter.next();
+    pending = null;
     if (nx.done) {
       iter = null;
       s.epoch++;
@@ -149,57 +221,37 @@ async function loop(cfg: TrainConfig, dir: string, p: Awaited<ReturnType<typeof 
       s.shuffleState = shuffle.getState();
       continue;
     }
-    s.position++;
-    const batch = nx.value;
-    const s1 = s.step + 1;
-    const beta = klWeight({ start: cfg.klStart, steps: cfg.klAnneal }, s1);
-    const lr = learningRate(lrs, s1);
-    const feeds = graphFeeds(c.manifest.graphs.train_step.inputs, {
-      store, T: batch.steps, B: batch.size, values: (v) => batch.values.get(v), mask: batch.mask, noise: s.noise,
-      scalars: { beta, lr, clip_norm: cfg.clip, weight_decay: cfg.weightDecay, step: s1 },
-    });
-    const out = await p.session.run(feeds);
-    const loss = scalar(out['loss']!);
-    const gnorm = scalar(out['grad_norm']!);
-    if (!Number.isFinite(loss) || !Number.isFinite(gnorm)) {
-      bad++;
-      progress.stop();
-      rep.warn(`step ${s1}: the loss or gradient is not finite (loss ${loss}, gradient norm ${gnorm}); the step was skipped`);
-      if (bad >= MAX_BAD_STEPS) {
-        stoppedBy = 'diverged';
-        diverged(`${MAX_BAD_STEPS} steps in a row were not finite`);
-        break;
+    // A group: consecutive batches of one shape, ending at the next validation or the last step.
+    const group: Batch[] = [nx.value];
+    const room = multi ? Math.min(K, total - s.step, cfg.validEvery - (s.step % cfg.validEvery)) : 1;
+    while (group.length < room) {
+      const more = iter.next();
+      if (more.done) { exhausted = true; break; }
+      if (more.value.steps !== nx.value.steps || more.value.size !== nx.value.size) { pending = more.value; break; }
+      group.push(more.value);
+    }
+    s.position += group.length;
+    const feeds = group.map((bt, k) => feedsOf(bt, s.step + 1 + k));
+    if (group.length > 1) {
+      const out = await multi!.run(stackFeeds(feeds, stacked));
+      const figs = group.map((_, k) => stepFigures(out, k, group.length));
+      if (figs.every((f) => Number.isFinite(f.loss) && Number.isFinite(f.gradNorm))) {
+        bad = 0;
+        store.applyUpdates(c.manifest.optimizer.updates, out as Record<string, { data: unknown }>);
+        let stop = false;
+        for (let k = 0; k < group.length && !stop; k++) stop = await finish(group[k]!, figs[k]!);
+        if (stop) break;
+        continue;
       }
-      // A skipped step is not an optimizer step: `step` (and Adam's bias correction) count applied updates only.
-      progress.start(s.step);
-      continue;
     }
-    bad = 0;
-    store.applyUpdates(c.manifest.optimizer.updates, out as Record<string, { data: unknown }>);
-    s.step = s1;
-    const steps = batch.lengths.reduce((a, b) => a + b, 0);
-    const elbo = (sum(out['elbo']!) + jac * steps) / steps;
-    firstElbo ??= elbo;
-    lastElbo = elbo;
-    const m: TrainRecord = { step: s.step, epoch: s.epoch, loss, elbo_per_step: elbo, kl_per_step: sum(out['kl']!) / steps, beta, lr, grad_norm: gnorm, seconds: (performance.now() - t0) / 1000 };
-    appendMetric(metricsFile, m);
-    progress.update(s.step, { elbo });
-    // Validation happens at multiples of --valid-every only, so where a run is split by
-    // --resume does not change which checkpoints are compared or when early stopping fires.
-    if (s.step % cfg.validEvery === 0) {
-      const v = await validate();
-      progress.update(s.step, { valid: v });
-      if (!Number.isFinite(v)) { stoppedBy = 'diverged'; diverged(`the validation ELBO at step ${s.step} is ${v}`); break; }
-      const improved = s.best === null || v > s.best;
-      if (improved) {
-        s.best = v;
-        s.sinceBest = 0;
-        if (!checkpoint('best')) { stoppedBy = 'diverged'; diverged(`the weights at step ${s.step} are not finite`); break; }
-      } else s.sinceBest++;
-      if (!checkpoint('last')) { stoppedBy = 'diverged'; diverged(`the weights at step ${s.step} are not finite`); break; }
-      await validated(v, improved);
-      if (cfg.patience > 0 && s.sinceBest >= cfg.patience) { stoppedBy = 'early-stopping'; break; }
+    // One step per call (also the replay of a group with a non-finite step: same data and noise).
+    let stop = false;
+    for (let k = 0; k < group.length && !stop; k++) {
+      const f = { ...feeds[k]! };
+      for (const [n, v] of Object.entries(scalarsAt(s.step + 1))) if (n in f) f[n] = toTensor('float32', [v], []);
+      stop = await single(group[k]!, f);
     }
+    if (stop) break;
   }
   progress.stop();
   let bestValid = s.best;
@@ -227,14 +279,4 @@ function finite(store: ParamStore): boolean {
     for (const t of map.values()) for (const x of t.data) if (!Number.isFinite(x)) return false;
   }
   return true;
-}
-
-function scalar(t: ort.Tensor): number {
-  return Number((t.data as Float32Array)[0]);
-}
-
-function sum(t: ort.Tensor): number {
-  let s = 0;
-  for (const v of t.data as Float32Array) s += v;
-  return s;
 }

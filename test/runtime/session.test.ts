@@ -1,5 +1,6 @@
 /** @file Sessions: a CPU session runs a tiny model with our options; `cuda` on a CPU-only build raises DeviceError with the install hint. */
 import { expect } from 'chai';
+import { availableParallelism } from 'node:os';
 import { makeModel, Tape } from '../../src/compiler/onnx/builder.js';
 import { encodeModel } from '../../src/compiler/onnx/proto.js';
 import { createSession, cudaError, DeviceError, sessionOptions, toTensor } from '../../src/runtime/session.js';
@@ -29,12 +30,14 @@ describe('runtime/session', () => {
     }
   });
 
-  it('session: options follow docs/design.md §5.3 (cpu only, 1 thread, no spinning, level all)', () => {
+  it('session: options are the measured defaults (cpu only, the machine\'s cores, no spinning, level basic, no memory pattern)', () => {
     const o = sessionOptions();
     expect(o.executionProviders).to.deep.equal(['cpu']);
-    expect(o.intraOpNumThreads).to.equal(1);
+    expect(o.intraOpNumThreads).to.equal(availableParallelism());
     expect(o.interOpNumThreads).to.equal(1);
-    expect(o.graphOptimizationLevel).to.equal('all');
+    expect(o.graphOptimizationLevel).to.equal('basic');
+    expect(o.enableMemPattern).to.equal(false);
+    expect(o.enableCpuMemArena).to.equal(true);
     expect(o.extra).to.deep.equal({ session: { intra_op: { allow_spinning: '0' } } });
     expect(sessionOptions({ threads: 2 }).intraOpNumThreads).to.equal(2);
     expect(sessionOptions({ device: 'cuda' }).executionProviders).to.deep.equal([{ name: 'cuda', deviceId: 0 }]);

@@ -3,9 +3,11 @@ import { GraphBuilder } from '../ir/builder.js';
 import { shapeEq, shapeToString } from '../ir/dim.js';
 import { inputNamed, outputNamed, type Graph, type Value } from '../ir/graph.js';
 import { Op } from '../ir/ops.js';
+import { InternalError } from '../diagnostics.js';
 import { ctShape, sumCts, unbroadcast, dense, zerosLike, type Ct } from './cotangent.js';
-import { scanForward, type ScanPlan } from './scan.js';
-import { asCts, vjpRules, type VjpRule } from './vjp.js';
+import { asCts, type Driver, type Forward, type ScanPlan, type VjpRule } from './rule.js';
+import { scanForward } from './scan.js';
+import { vjpRules } from './vjp.js';
 
 /** Which values carry a derivative: depend on a `wrt` value and reach a seeded value. */
 export function activity(g: Graph, wrt: readonly number[], seeds: readonly number[]): boolean[] {
@@ -27,11 +29,7 @@ export function isActiveNode(n: Graph['nodes'][number], active: readonly boolean
   return n.inputs.some((i) => active[i]) && n.outputs.some((o) => active[o]);
 }
 
-/** The forward copy: `env` maps each source value id to its copy; active Scans are made to save residuals. */
-export interface Forward {
-  readonly env: Value[];
-  readonly plans: Map<number, ScanPlan>;
-}
+export type { Forward } from './rule.js';
 
 /** Copies `src`'s nodes into `b` (params given), replacing active Scans by residual-saving ones. */
 export function copyForward(b: GraphBuilder, src: Graph, params: readonly Value[], active: readonly boolean[]): Forward {
@@ -42,7 +40,7 @@ export function copyForward(b: GraphBuilder, src: Graph, params: readonly Value[
     const ins = n.inputs.map((i) => env[i]!);
     let outs: Value[];
     if (n.op === Op.Scan && isActiveNode(n, active)) {
-      const r = scanForward(b, n, ins, n.inputs.map((i) => active[i]!), n.outputs.map((o) => active[o]!));
+      const r = scanForward(b, n, ins, n.inputs.map((i) => active[i]!), n.outputs.map((o) => active[o]!), driver);
       plans.set(idx, r.plan);
       outs = r.outputs;
     } else {
@@ -70,14 +68,19 @@ export function reverseSweep(
     if (cts.every((c) => c === null)) continue;
     const wants = n.inputs.map((i) => active[i]!);
     const view = { index: idx, inputs: n.inputs.map((i) => fwd.env[i]!), outputs: n.outputs.map((o) => fwd.env[o]!), attrs: n.attrs };
-    const res = (vjpRules[n.op] as VjpRule<Op>)({ b, plans: fwd.plans }, view, cts, wants);
+    const res = (vjpRules[n.op] as VjpRule<Op>)({ b, plans: fwd.plans, driver }, view, cts, wants);
+    if (res.length !== n.inputs.length) {
+      throw new InternalError(`vjp of node ${idx} (${n.op}) returned ${res.length} cotangents for ${n.inputs.length} inputs`);
+    }
     n.inputs.forEach((id, k) => {
       if (!wants[k]) return;
       const primal = src.values[id]!;
-      const cs = asCts(res[k] ?? null).map((c) => (c.kind === 'dense' ? dense(unbroadcast(b, c.v, primal.shape)) : c));
+      const r = res[k];
+      if (r === undefined) throw new InternalError(`vjp of node ${idx} (${n.op}) left the cotangent of input ${k} undefined`);
+      const cs = asCts(r).map((c) => (c.kind === 'dense' ? dense(unbroadcast(b, c.v, primal.shape)) : c));
       for (const c of cs) {
         if (!shapeEq(ctShape(c), primal.shape)) {
-          throw new Error(`internal: vjp of node ${idx} (${n.op}) gives input ${k} a cotangent ${shapeToString(ctShape(c))}, primal is ${shapeToString(primal.shape)}`);
+          throw new InternalError(`vjp of node ${idx} (${n.op}) gives input ${k} a cotangent ${shapeToString(ctShape(c))}, primal is ${shapeToString(primal.shape)}`);
         }
       }
       push(id, cs);
@@ -85,6 +88,9 @@ export function reverseSweep(
   }
   return new Map(wrt.map((id) => [id, acc.get(id) ?? []]));
 }
+
+/** The driver as rules and Scan's forward copy see it (they call back through it, not by import). */
+const driver: Driver = { activity, copyForward, reverseSweep };
 
 /** Options of `grad`. */
 export interface GradOptions {

@@ -5,41 +5,22 @@
  * Invariant (parameter) cotangents are per-step outputs reduced after the loop; MatMul weight
  * cotangents are stacked as (input, output-cotangent) pairs and formed as one product.
  */
+import { InternalError } from '../diagnostics.js';
 import { GraphBuilder } from '../ir/builder.js';
 import type { Graph, NodeOf, Value } from '../ir/graph.js';
 import { Op } from '../ir/ops.js';
+import { batchNode } from '../ir/batch.js';
 import { sumCts, zerosLike, type Ct } from './cotangent.js';
-import { activity, copyForward, reverseSweep } from './backward.js';
-import type { CtOut, NodeView, VjpCtx } from './vjp.js';
-
-/** Where a stacked operand of a deferred weight cotangent comes from. */
-type StackSrc = { readonly stack: number } | { readonly input: number } | { readonly out: number };
-
-/** How the backward scan's stacked outputs become an invariant's cotangent. */
-type InvOut =
-  | { readonly inv: number; readonly kind: 'dense'; readonly out: number }
-  | { readonly inv: number; readonly kind: 'outer'; readonly a: StackSrc; readonly g: number };
-
-/** What the forward copy of a Scan leaves for its VJP. */
-export interface ScanPlan {
-  readonly body: Graph;
-  /** Residual stacks output by the forward scan (iteration order); `inBody` ones are backward inputs. */
-  readonly stacks: readonly Value[];
-  readonly inBody: readonly boolean[];
-  readonly scannedRes: readonly number[];
-  readonly ctYs: readonly number[];
-  readonly invRes: readonly number[];
-  readonly outScanned: readonly number[];
-  readonly invOuts: readonly InvOut[];
-  readonly outputReverse: readonly boolean[];
-}
+import { chooseResiduals } from './residuals.js';
+import type { CtOut, Driver, InvOut, NodeView, ScanPlan, StackSrc, VjpCtx } from './rule.js';
 
 const range = (n: number): number[] => [...Array(n).keys()];
 
 /** Emits the residual-saving forward Scan for `n` (inputs `ins`) and plans its backward scan. */
 export function scanForward(
-  b: GraphBuilder, n: NodeOf<Op.Scan>, ins: readonly Value[], wantIn: readonly boolean[], activeOut: readonly boolean[],
+  b: GraphBuilder, n: NodeOf<Op.Scan>, ins: readonly Value[], wantIn: readonly boolean[], activeOut: readonly boolean[], driver: Driver,
 ): { outputs: Value[]; plan: ScanPlan } {
+  const { activity, copyForward, reverseSweep } = driver;
   const { body, numCarry: nc, numScanned: ns } = n.attrs;
   const nOut = body.outputs.length - nc;
   const ty = (id: number) => body.values[id]!;
@@ -107,15 +88,53 @@ export function scanForward(
   const stackList = [...stackIds].sort((x, y) => x - y);
   const scannedList = [...scannedRes].sort((x, y) => x - y), invList = [...invRes].sort((x, y) => x - y);
 
-  // 3. The forward scan, with residual stacks as extra outputs.
+  // 3. The forward scan saves some residuals as extra stacked outputs; the others are derived
+  //    after it, batched (residuals.ts); a residual equal to a primal stacked output reuses it.
+  const carryParamOf = new Map(range(nc).map((i) => [fwd.env[body.outputs[i]!.id]!.id, params[i]!.id] as const));
+  const freeOutside = (id: number): boolean => {
+    const pi = paramIdx.get(id);
+    return invOnly.has(id) || (pi !== undefined && (role(pi) === 'inv' || (role(pi) === 'scanned' && !n.attrs.inputReverse[pi - nc])));
+  };
+  const choice = chooseResiduals({ joint, nF, stacked: stackIds, free: freeOutside, oldCarry: (id) => carryParamOf.get(id) });
+  const rootOf = (id: number): number => { const nd = joint.nodes[producer.get(id) ?? -1]; return nd?.op === Op.Identity && (producer.get(id)! < nF) ? rootOf(nd.inputs[0]!) : id; };
+  const primalOf = new Map<number, number>();
+  range(nOut).forEach((j) => { if (!n.attrs.outputReverse[j]) primalOf.set(rootOf(fwd.env[body.outputs[nc + j]!.id]!.id), j); });
+  const savedList = [...choice.saved].filter((id) => !primalOf.has(rootOf(id))).sort((x, y) => x - y);
   const fb = new GraphBuilder();
   const fmap = new Map<number, Value>();
   body.inputs.forEach((p, i) => fmap.set(params[i]!.id, fb.input(p.name, ty(p.id).dtype, ty(p.id).shape)));
   copyNodes(fb, joint, range(nF), fmap);
   body.outputs.forEach((p) => fb.output(p.name, fmap.get(fwd.env[p.id]!.id)!));
-  stackList.forEach((id, k) => fb.output(`res${k}`, fmap.get(id)!));
-  const fAttrs = { ...n.attrs, body: fb.buildBody(), outputReverse: [...n.attrs.outputReverse, ...stackList.map(() => false)] };
+  savedList.forEach((id, k) => fb.output(`res${k}`, fmap.get(id)!));
+  const fAttrs = { ...n.attrs, body: fb.buildBody(), outputReverse: [...n.attrs.outputReverse, ...savedList.map(() => false)] };
   const fOuts = b.emit(Op.Scan, ins, fAttrs);
+  const T = ins[nc]!.shape[0]!;
+  const outside = new Map<number, { v: Value; batched: boolean }>();
+  savedList.forEach((id, k) => outside.set(id, { v: fOuts[nc + nOut + k]!, batched: true }));
+  const valueOutside = (id: number): { v: Value; batched: boolean } => {
+    const known = outside.get(id);
+    if (known) return known;
+    const pi = paramIdx.get(id);
+    let r: { v: Value; batched: boolean };
+    if (primalOf.has(rootOf(id))) r = { v: fOuts[nc + primalOf.get(rootOf(id))!]!, batched: true };
+    else if (pi !== undefined && role(pi) !== 'carry') r = { v: ins[pi]!, batched: role(pi) === 'scanned' };
+    else if (choice.shifted.has(id)) {
+      const i = params.findIndex((q) => q.id === choice.shifted.get(id));
+      const final = fOuts[i]!;
+      r = { v: b.concat([b.slice(valueOutside(choice.shifted.get(id)!).v, 0, 1, null), b.reshape(final, [1, ...final.shape])], 0), batched: true };
+    } else {
+      const nd = joint.nodes[producer.get(id) ?? fail(`residual %${id} has no producer`)]!;
+      const xs = nd.inputs.map(valueOutside);
+      const outs = xs.some((x) => x.batched)
+        ? batchNode(b, T, nd.op, xs, nd.attrs, { ins: nd.inputs.map((i) => joint.values[i]!), outs: nd.outputs.map((o) => joint.values[o]!) })
+        : b.emit(nd.op, xs.map((x) => x.v), nd.attrs);
+      nd.outputs.forEach((o, k) => outside.set(o, { v: outs[k]!, batched: xs.some((x) => x.batched) }));
+      return outside.get(id)!;
+    }
+    outside.set(id, r);
+    return r;
+  };
+  const stackValues = stackList.map((id) => valueOutside(id).v);
 
   // 4. The backward body: carry cotangents; residuals, scanned inputs and output cotangents; invariants.
   const bb = new GraphBuilder();
@@ -147,7 +166,7 @@ export function scanForward(
     invOuts.push({ inv: k, kind: 'outer', a, g: stacked(c.g, `g_inv${k}_${m}`) });
   }));
   const plan: ScanPlan = {
-    body: bb.buildBody(), stacks: fOuts.slice(nc + nOut), inBody, scannedRes: scannedList, ctYs, invRes: invList,
+    body: bb.buildBody(), stacks: stackValues, inBody, scannedRes: scannedList, ctYs, invRes: invList,
     outScanned, invOuts, outputReverse,
   };
   return { outputs: fOuts.slice(0, nc + nOut), plan };
@@ -163,7 +182,7 @@ function copyNodes(b: GraphBuilder, g: Graph, idxs: readonly number[], map: Map<
 }
 
 function fail(msg: string): never {
-  throw new Error(`internal: scan vjp: ${msg}`);
+  throw new InternalError(`scan vjp: ${msg}`);
 }
 
 /** VJP of a Scan: the reverse-direction Scan planned by `scanForward`, then invariant reductions. */

@@ -2,34 +2,11 @@
 import type { GraphBuilder } from '../ir/builder.js';
 import { dimAdd, dimEq, dimSub, type Dim } from '../ir/dim.js';
 import type { Value } from '../ir/graph.js';
-import { Op, type OpAttrs } from '../ir/ops.js';
+import { Op } from '../ir/ops.js';
 import { normAxis, sliceBounds } from '../ir/shape.js';
-import { dense, zerosLike, type Ct } from './cotangent.js';
-import { scanVjp, type ScanPlan } from './scan.js';
-
-/** What a rule may use: the builder of the output graph and the Scan plans made in the forward copy. */
-export interface VjpCtx {
-  readonly b: GraphBuilder;
-  readonly plans: ReadonlyMap<number, ScanPlan>;
-}
-
-/** A node as seen by its rule: values of the output graph, and its index in the source graph. */
-export interface NodeView<K extends Op> {
-  readonly index: number;
-  readonly inputs: readonly Value[];
-  readonly outputs: readonly Value[];
-  readonly attrs: OpAttrs[K];
-}
-
-/** A rule's answer for one input: a cotangent (possibly still broadcast), contributions, or none. */
-export type CtOut = Value | Ct | readonly Ct[] | null;
-
-/**
- * Given output cotangents (`null` = zero; for single-output ops never null), returns one
- * cotangent per input. `wants[i]` says whether input i needs one. Results may have the
- * broadcast output shape: the driver un-broadcasts.
- */
-export type VjpRule<K extends Op> = (ctx: VjpCtx, node: NodeView<K>, cts: readonly (Value | null)[], wants: readonly boolean[]) => readonly CtOut[];
+import { zerosLike } from './cotangent.js';
+import type { VjpRule } from './rule.js';
+import { scanVjp } from './scan.js';
 
 const lit = (b: GraphBuilder, v: number, like: Value): Value => b.constant(v, [], like.dtype);
 
@@ -74,8 +51,8 @@ export const vjpRules: { readonly [K in Op]: VjpRule<K> } = {
   [Op.Tanh]: unary((b, g, _, y) => b.mul(g, b.sub(lit(b, 1, y), b.square(y)))),
   // d σ(x) = y (1 - y) dx
   [Op.Sigmoid]: unary((b, g, _, y) => b.mul(g, b.mul(y, b.sub(lit(b, 1, y), y)))),
-  // d relu x = [x > 0] dx
-  [Op.Relu]: unary((b, g, x) => b.where(b.greater(x, lit(b, 0, x)), g, lit(b, 0, g))),
+  // d relu x = [y > 0] dx (y > 0 exactly where x > 0; reading y saves keeping x)
+  [Op.Relu]: unary((b, g, _, y) => b.where(b.greater(y, lit(b, 0, y)), g, lit(b, 0, g))),
   // d softplus x = σ(x) dx
   [Op.Softplus]: unary((b, g, x) => b.mul(g, b.sigmoid(x))),
   // d|x| = sign(x) dx (sign(0) taken as +1)
@@ -158,11 +135,4 @@ export const vjpRules: { readonly [K in Op]: VjpRule<K> } = {
 function keptShape(x: Value, axes: readonly number[]): Dim[] {
   const ax = axes.map((a) => normAxis(a, x.shape.length));
   return x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
-}
-
-/** Wraps a plain value as a dense contribution (for the driver). */
-export function asCts(c: CtOut): readonly Ct[] {
-  if (c === null) return [];
-  if (Array.isArray(c)) return c as readonly Ct[];
-  return 'kind' in (c as object) ? [c as Ct] : [dense(c as Value)];
 }

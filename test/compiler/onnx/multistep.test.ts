@@ -1,15 +1,19 @@
 /**
- * @file `multiStep`: K optimizer steps in one `session.run` (an ONNX Loop around the train-step
- * graph) equal K successive single-step runs bit for bit; the model passes onnx.checker; the
- * Loop-body pass-through / duplicated-output pitfall (docs/design.md §5.2) is handled.
+ * @file `multiStep`: K optimizer steps in one `session.run` (an IR Scan over K around the
+ * train-step graph) equal K successive single-step runs bit for bit; the model passes
+ * onnx.checker; the body pass-through pitfall (docs/design.md §5.2) is handled.
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parseOverrides } from '../../../src/compiler/check/dims.js';
-import { makeModel, Tape } from '../../../src/compiler/onnx/builder.js';
-import { multiStep, multiStepInfo, multiStepSpec } from '../../../src/compiler/onnx/multistep.js';
+import { GraphBuilder } from '../../../src/compiler/ir/builder.js';
+import { evaluate } from '../../../src/compiler/ir/eval.js';
+import { tensor } from '../../../src/compiler/ir/tensor.js';
+import { assertValid } from '../../../src/compiler/ir/verify.js';
+import { emitModel } from '../../../src/compiler/onnx/emit.js';
+import { multiStep, multiStepInfo, multiStepModel, multiStepSpec } from '../../../src/compiler/onnx/multistep.js';
 import { encodeModel, type ModelProto } from '../../../src/compiler/onnx/proto.js';
 import { compile, type Compiled } from '../../../src/compiler/pipeline.js';
 import { repoRoot } from '../../helpers/examples.js';
@@ -62,8 +66,12 @@ describe('multiStep: K optimizer steps per session.run', function () {
       switch (i.role) {
         case 'param': fixed[i.name] = make(() => 0.3 * rng.normal()); break;
         case 'state': fixed[i.name] = make(() => (i.name.startsWith('adam.v.') ? 0.01 * rng.uniform() : 0.1 * rng.normal())); break;
-        case 'beta': fixed[i.name] = make(() => 0.7); break;
-        case 'optimizer': fixed[i.name] = make(() => ({ lr: 0.01, clip_norm: 5, weight_decay: 0.01, step: 3 } as Record<string, number>)[i.name] ?? 0); break;
+        // β and the optimizer's scalars change per step (schedules); only `step` is carried
+        case 'beta': batches.forEach((b, k) => { b[i.name] = make(() => 0.5 + 0.1 * k); }); break;
+        case 'optimizer':
+          if (i.name === 'step') fixed[i.name] = make(() => 3);
+          else batches.forEach((b, k) => { b[i.name] = make(() => ({ lr: 0.01 * (k + 1), clip_norm: 5 - k, weight_decay: 0.01 } as Record<string, number>)[i.name] ?? 0); });
+          break;
         case 'mask': for (const b of batches) b[i.name] = make((k) => (Math.floor(k / B) < lengths[k % B]! ? 1 : 0)); break;
         default: for (const b of batches) b[i.name] = make(() => rng.normal()); // data.x (real) and noise.z (normal)
       }
@@ -101,7 +109,7 @@ describe('multiStep: K optimizer steps per session.run', function () {
   async function multi(K: number, seed: number): Promise<Record<string, ort.Tensor>> {
     const { fixed, batches } = feeds(K, seed);
     const stacked = Object.fromEntries(Object.keys(batches[0]!).map((n) => [n, stack(batches.map((b) => b[n]!))]));
-    const s = await session(multiStep(c.train.onnx, multiStepSpec(c.manifest)));
+    const s = await session(multiStepModel(c.train, c.manifest));
     try {
       return await s.run({ ...fixed, ...stacked });
     } finally {
@@ -111,18 +119,22 @@ describe('multiStep: K optimizer steps per session.run', function () {
 
   it('keeps the train step\'s inputs (stacked ones gain a leading K) and names its outputs', () => {
     const spec = multiStepSpec(c.manifest);
-    expect(spec.stacked).to.deep.equal(['data.x', 'mask', 'noise.z']);
-    const m = multiStep(c.train.onnx, spec);
+    expect(spec.stacked).to.deep.equal(['data.x', 'mask', 'beta', 'noise.z', 'lr', 'clip_norm', 'weight_decay']);
+    const g = multiStep(c.train.ir, spec);
+    assertValid(g, 'multi-step graph');
+    const m = multiStepModel(c.train, c.manifest);
     expect(m.graph.input.map((v) => v.name)).to.deep.equal(c.train.onnx.graph.input.map((v) => v.name));
     const dims = (name: string): (string | number)[] => m.graph.input.find((v) => v.name === name)!.type.tensorType.shape!.dim.map((d) => ('dimValue' in d ? d.dimValue : d.dimParam));
     expect(dims('data.x')).to.deep.equal(['K', 'T', 'B', 3]);
     expect(dims('mask')).to.deep.equal(['K', 'T', 'B']);
-    expect(dims('lr')).to.deep.equal([]);
-    const info = multiStepInfo(c.train.onnx, spec);
-    expect(info.perStep).to.deep.equal(['loss', 'elbo', 'loglik', 'kl', 'aux', 'logw', 'grad_norm']);
+    expect(dims('lr')).to.deep.equal(['K']);
+    expect(dims('step')).to.deep.equal([]);
+    const info = multiStepInfo(c.train.ir, spec);
+    expect(info.perStep).to.deep.equal(['loss', 'elbo', 'loglik', 'kl', 'aux', 'grad_norm']);
     expect(m.graph.output.map((v) => v.name)).to.deep.equal([...c.manifest.optimizer.updates.map((u) => u.output), 'new.step', ...info.perStep]);
     expect(m.opsetImport).to.deep.equal([{ domain: '', version: 17 }]);
-    expect(m.graph.node.map((n) => n.opType)).to.deep.equal(['Shape', 'Constant', 'Gather', 'Loop']);
+    expect(g.nodes.filter((n) => n.op === 'scan').length, 'one Scan over K at the top').to.equal(1);
+    expect(m.metadataProps?.find((p) => p.key === 'seqppl.multistep')?.value).to.equal('K');
   });
 
   it('float32: K=3 steps in one call equal 3 single-step calls bit for bit (params, states, step, per-step outputs)', async () => {
@@ -151,46 +163,35 @@ describe('multiStep: K optimizer steps per session.run', function () {
 
   it('passes onnx.checker full_check', async function () {
     const py = requireOnnxChecker(this);
-    await assertValidOnnx(py, encodeModel(multiStep(c.train.onnx, multiStepSpec(c.manifest))), 'vrnn multi-step train graph');
+    await assertValidOnnx(py, encodeModel(multiStepModel(c.train, c.manifest)), 'vrnn multi-step train graph');
   });
 
-  it('copies pass-through Loop-body outputs through Identity (no zeros) and rejects duplicated outputs', async function () {
-    // a toy "train step": w is fed back unchanged, u accumulates x·w, and the graph output `c`
-    // is an initializer (not a node output: in the body it would be a pass-through output)
-    const tape = new Tape();
-    const vec = { dtype: 'float32', shape: [2] } as const;
-    const w = tape.input('w', vec);
-    const u = tape.input('u', vec);
-    const x = tape.input('x', vec);
-    const c = tape.initializer('c', 'float32', [2], [1.5, -2]);
-    const nu = tape.op('Add', [u, tape.op('Mul', [x, w])]);
-    tape.output(tape.op('ReduceSum', [nu], { keepdims: 0 }), { dtype: 'float32', shape: [] }, 'loss');
-    tape.output(w, vec, 'new.w');
-    tape.output(nu, vec, 'new.u');
-    tape.unsafeRawOutput(c, vec);
-    const toy = makeModel(tape.graph('toy'));
+  it('a fed-back value passed through unchanged and a constant output come back right (Identity, no zeros)', async function () {
+    // a toy "train step": w is fed back unchanged, u accumulates x·w, and `c` is a constant
+    const b = new GraphBuilder();
+    const w = b.input('w', 'float32', [2]);
+    const u = b.input('u', 'float32', [2]);
+    const x = b.input('x', 'float32', [2]);
+    const nu = b.add(u, b.mul(x, w));
+    b.output('loss', b.reduceSum(nu, [0]));
+    b.output('new.w', w);
+    b.output('new.u', nu);
+    b.output('c', b.constant([1.5, -2], [2], 'float32'));
+    const toy = b.build();
     const spec = { updates: [{ input: 'w', output: 'new.w' }, { input: 'u', output: 'new.u' }], stacked: ['x'], step: null };
     expect(() => multiStep(toy, { ...spec, perStep: ['loss', 'new.u'] })).to.throw(/listed twice/);
-    const m = multiStep(toy, spec);
-    const body = m.graph.node.find((n) => n.opType === 'Loop')!.attribute[0]!.g!;
-    const producers = new Map(body.node.flatMap((n) => n.output.map((o) => [o, n] as const)));
-    // cond_out (= cond_in) and c (an initializer) are copied; every body output is a distinct node output
-    expect(new Set(body.output.map((o) => o.name)).size).to.equal(body.output.length);
-    expect(producers.get(body.output[0]!.name)?.opType).to.equal('Identity');
-    expect(producers.get(body.output.at(-1)!.name)?.opType).to.equal('Identity');
-    for (const o of body.output) expect(producers.has(o.name), o.name).to.equal(true);
+    const g = multiStep(toy, spec);
+    assertValid(g, 'toy multi-step');
+    const feeds = { w: tensor([2], [2, -1], 'float32'), u: tensor([2], [0.5, 0], 'float32'), x: tensor([3, 2], [1, 2, 3, 4, 5, 6], 'float32') };
+    const want = { 'new.w': [2, -1], 'new.u': [0.5 + 2 * (1 + 3 + 5), -(2 + 4 + 6)], loss: [2.5 - 2, 2.5 - 2 + 6 - 4, 2.5 - 2 + 6 - 4 + 10 - 6], c: [1.5, -2, 1.5, -2, 1.5, -2] };
+    const ref = evaluate(g, feeds);
+    for (const [k, v] of Object.entries(want)) expect(Array.from(ref[k]!.data), `interpreter ${k}`).to.deep.equal(v);
+    const m = emitModel(g);
     const s = await session(m);
     try {
-      const out = await s.run({
-        w: new ort.Tensor('float32', Float32Array.of(2, -1), [2]),
-        u: new ort.Tensor('float32', Float32Array.of(0.5, 0), [2]),
-        x: new ort.Tensor('float32', Float32Array.of(1, 2, 3, 4, 5, 6), [3, 2]),
-      });
-      expect(Array.from(out['new.w']!.data as Float32Array)).to.deep.equal([2, -1]);
-      expect(Array.from(out['new.u']!.data as Float32Array)).to.deep.equal([0.5 + 2 * (1 + 3 + 5), -(2 + 4 + 6)]);
-      expect(Array.from(out.loss!.data as Float32Array)).to.deep.equal([2.5 - 2, 2.5 - 2 + 6 - 4, 2.5 - 2 + 6 - 4 + 10 - 6]);
+      const out = await s.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor('float32', Float32Array.from(t.data), [...t.shape])])));
+      for (const [k, v] of Object.entries(want)) expect(Array.from(out[k]!.data as Float32Array), `onnxruntime ${k}`).to.deep.equal(v);
       expect(out.c!.dims).to.deep.equal([3, 2]);
-      expect(Array.from(out.c!.data as Float32Array)).to.deep.equal([1.5, -2, 1.5, -2, 1.5, -2]);
     } finally {
       await s.release();
     }
@@ -199,7 +200,7 @@ describe('multiStep: K optimizer steps per session.run', function () {
   });
 
   it('rejects a spec that does not match the graph', () => {
-    const m = c.train.onnx;
+    const m = c.train.ir;
     expect(() => multiStep(m, { updates: [], stacked: [] })).to.throw(/no stacked/);
     expect(() => multiStep(m, { updates: [], stacked: ['nope'] })).to.throw(/'nope'.*not an input/);
     expect(() => multiStep(m, { updates: [{ input: 'lr', output: 'new.lr' }], stacked: ['mask'] })).to.throw(/'new.lr'.*not an output/);
