@@ -10,14 +10,14 @@ export function feedsFor(c: Compiled, inputs: readonly InputSpec[], rng: Rng, T:
   const B = lengths.length;
   const out: Record<string, Tensor> = {};
   for (const i of inputs) {
-    const shape = i.shape.map((d) => (d === 'T' ? T : d === 'B' ? B : (d as number)));
+    const shape = i.shape.map((d) => (d === 'T' ? T : d === 'B' ? B : d === 'K' ? 2 : (d as number)));
     const n = shape.reduce((a, b) => a * b, 1);
     const v = new Float64Array(n);
     const binary = i.role === 'data' && c.model.vars.get(i.name.slice(5))?.elem === 'binary';
     for (let k = 0; k < n; k++) {
       switch (i.role) {
         case 'param': v[k] = 0.3 * rng.normal(); break;
-        case 'mask': v[k] = Math.floor(k / B) < lengths[k % B]! ? 1 : 0; break;
+        case 'mask': v[k] = Math.floor(k / (n / T)) < lengths[k % B]! ? 1 : 0; break;
         case 'beta': v[k] = 0.7; break;
         case 'state': v[k] = i.name.startsWith('adam.v.') ? 0.01 * rng.uniform() : 0.1 * rng.normal(); break;
         case 'optimizer': v[k] = { lr: 0.01, clip_norm: 5, weight_decay: 0.01, step: 3 }[i.name as 'lr'] ?? 0; break;
