@@ -11,12 +11,14 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { main } from '../src/cli/main.js';
 import type { Terminal } from '../src/cli/io.js';
 import { encodeWav16, loadDataset, parseColumns, pianoRollToMidi, type Sequence } from '../src/runtime/data/index.js';
 import { lineChartSvg, pianoRollSvg, waveformSvg } from '../src/runtime/plot.js';
 import { isValidation, readMetrics } from '../src/runtime/metrics.js';
 import { loadTrained } from '../src/runtime/trained.js';
+import { defaultThreads } from '../src/runtime/defaults.js';
 
 /** One model of a task: its file, overrides and data mapping. */
 interface ModelRun {
@@ -145,7 +147,7 @@ async function runTask(name: string, task: Task, o: { budget: number; k: number;
 function table(name: string, task: Task, rows: readonly Row[], budget: number): string {
   const music = task.kind === 'music';
   const lines = [
-    `Budget: ${budget} s of training per model on one core of the 2-core machine (seed 1, constant learning rate 1e-3, batch 16${task.common.includes('--max-len') ? ', windows of 100 steps' : ''}); evaluation on the whole test split from the best checkpoint. Rebuild with \`npm run experiments -- ${name}\`.`,
+    `Budget: ${budget} s of training per model, one model at a time, ${defaultThreads()} intra-op threads on a ${availableParallelism()}-core machine (seed 1, constant learning rate 1e-3, batch 16${task.common.includes('--max-len') ? ', windows of 100 steps' : ''}); evaluation on the whole test split from the best checkpoint. Rebuild with \`npm run experiments -- ${name}${budget === 600 ? '' : ` --budget ${budget}`}\`.`,
     '',
     music
       ? '| model | NLL per step, bound (−ELBO) | NLL per step, estimate (IWAE-K) | parameters | steps | time (s) |'

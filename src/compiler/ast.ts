@@ -1,4 +1,5 @@
 /** @file The abstract syntax tree of a seq model file: tagged unions, every node with a source span. */
+import { InternalError } from './diagnostics.js';
 
 /** A half-open byte range [start, end) into the source text. */
 export interface Span {
@@ -225,5 +226,5 @@ export function isNamed(a: Arg): a is NamedArg {
 
 /** Exhaustiveness helper for switches over tagged unions. */
 export function unreachable(x: never): never {
-  throw new Error(`internal: unexpected node ${JSON.stringify(x)}`);
+  throw new InternalError(`unexpected node ${JSON.stringify(x)}`);
 }

@@ -19,6 +19,7 @@ import { lex, type Token } from './lex.js';
 import { ExprParser, isIdent, ParseFailure } from './parse-expr.js';
 import { bracketsBalance, describeFailure, openBrackets } from './syntax-errors.js';
 import { run } from './trampoline.js';
+import { InternalError } from './diagnostics.js';
 
 /** Result of parsing: a program, or the syntax errors found. */
 export type ParseResult = { ok: true; program: A.Program } | { ok: false; diagnostics: Diagnostic[] };
@@ -210,7 +211,7 @@ class StatementParser extends ExprParser {
         return { kind: 'sample', section: 'guide', target, dist, span: from(dist) };
       }
     }
-    throw new Error(`internal: parser reached item '${word}'`);
+    throw new InternalError(`parser reached item '${word}'`);
   }
 
   /** `observe x[t] : real[x_dim]`, `state h[t] : real[h_dim] = zeros`. */

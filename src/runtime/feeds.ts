@@ -8,6 +8,7 @@ import type { InputSpec } from '../inference/handler.js';
 import type { ParamStore } from './params.js';
 import type { Rng } from './rng.js';
 import { toTensor } from './session.js';
+import { InternalError } from '../compiler/diagnostics.js';
 
 /** Where the values of one `session.run` come from. */
 export interface FeedSource {
@@ -30,13 +31,13 @@ export interface FeedSource {
 /** A manifest dim as a number: `T`, `B`, `K` (particles), `n*B` or a literal. */
 export function concreteDim(d: DimLike, T: number, B: number, K = 1): number {
   if (typeof d === 'number') return d;
-  if (typeof d !== 'string') throw new Error('internal: a symbolic dim object in a manifest');
+  if (typeof d !== 'string') throw new InternalError('a symbolic dim object in a manifest');
   if (d === 'T') return T;
   if (d === 'B') return B;
   if (d === 'K') return K;
   const m = /^(\d+)\*B$/.exec(d);
   if (m) return Number(m[1]) * B;
-  throw new Error(`internal: unexpected dim '${d}' in a graph input`);
+  throw new InternalError(`unexpected dim '${d}' in a graph input`);
 }
 
 /** The feeds of a graph described by `inputs`. Parameters and state are passed without copies. */
@@ -47,7 +48,7 @@ export function graphFeeds(inputs: readonly InputSpec[], src: FeedSource): Recor
     const size = shape.reduce((a, b) => a * b, 1);
     const exact = (a: Float32Array | undefined): Float32Array => {
       if (!a) return new Float32Array(size);
-      if (a.length !== size) throw new Error(`internal: input ${i.name} has ${a.length} values for shape [${shape.join(', ')}]`);
+      if (a.length !== size) throw new InternalError(`input ${i.name} has ${a.length} values for shape [${shape.join(', ')}]`);
       return a;
     };
     switch (i.role) {
@@ -66,7 +67,7 @@ export function graphFeeds(inputs: readonly InputSpec[], src: FeedSource): Recor
       }
       case 'beta': case 'optimizer': case 'scalar': {
         const v = src.scalars[i.name];
-        if (v === undefined) throw new Error(`internal: no value for the scalar input ${i.name}`);
+        if (v === undefined) throw new InternalError(`no value for the scalar input ${i.name}`);
         feeds[i.name] = toTensor('float32', [v], []);
         break;
       }

@@ -5,6 +5,7 @@
 import type { ParamInit } from '../compiler/checked.js';
 import type { Manifest } from '../compiler/pipeline.js';
 import type { FloatArray, Rng } from './rng.js';
+import { InternalError } from '../compiler/diagnostics.js';
 
 /** The float types parameters can have. */
 export type FloatDType = 'float32' | 'float64';
@@ -138,5 +139,5 @@ function copyAll(what: string, dst: Map<string, HostTensor>, src: ReadonlyMap<st
 }
 
 function unreachable(x: never): never {
-  throw new Error(`internal: unexpected init rule ${JSON.stringify(x)}`);
+  throw new InternalError(`unexpected init rule ${JSON.stringify(x)}`);
 }

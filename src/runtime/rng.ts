@@ -2,6 +2,7 @@
  * @file The runtime's seeded PRNG: xoshiro128** on 32-bit integers with a JSON-serializable
  * state, so that `--resume` continues every noise and shuffling stream bit for bit.
  */
+import { InternalError } from '../compiler/diagnostics.js';
 
 /** The noise laws a graph input can ask for (`InputSpec.law`). */
 export type Law = 'normal' | 'laplace' | 'uniform' | 'gumbel';
@@ -207,5 +208,5 @@ function hexToDouble(h: string): number {
 }
 
 function unreachable(x: never): never {
-  throw new Error(`internal: unexpected law ${String(x)}`);
+  throw new InternalError(`unexpected law ${String(x)}`);
 }

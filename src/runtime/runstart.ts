@@ -21,6 +21,7 @@ import {
   verifyRunFiles, writeRunArtifacts,
 } from './run.js';
 import { lockDirectory, makeRealDirectory, refuseLinks, removeStaleTemps, writeFileAtomic } from './safefs.js';
+import { InternalError } from '../compiler/diagnostics.js';
 
 /** Sample rate of the built-in speech dataset (data/speech/README.md). */
 export const BUILTIN_SAMPLE_RATE = 16000;
@@ -177,5 +178,5 @@ function checkOut(dir: string, c: Compiled): void {
 }
 
 function unreachable(x: never): never {
-  throw new Error(`internal: unexpected out state ${JSON.stringify(x)}`);
+  throw new InternalError(`unexpected out state ${JSON.stringify(x)}`);
 }

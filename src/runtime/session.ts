@@ -14,6 +14,7 @@ import { DeviceError } from './errors.js';
 export { DeviceError };
 
 import { defaultThreads, type Device } from './defaults.js';
+import { InternalError } from '../compiler/diagnostics.js';
 
 export { defaultStepsPerCall, defaultThreads, type Device } from './defaults.js';
 
@@ -140,5 +141,5 @@ function typed(dtype: TensorDType, data: ArrayLike<number | bigint>): TensorData
 }
 
 function unreachable(x: never): never {
-  throw new Error(`internal: unexpected dtype ${String(x)}`);
+  throw new InternalError(`unexpected dtype ${String(x)}`);
 }

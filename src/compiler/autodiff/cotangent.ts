@@ -2,6 +2,7 @@
 import type { GraphBuilder } from '../ir/builder.js';
 import { dimEq, dimProduct, shapeEq, shapeToString, type Shape } from '../ir/dim.js';
 import type { Value } from '../ir/graph.js';
+import { InternalError } from '../diagnostics.js';
 
 /**
  * A cotangent contribution: a dense value, or the deferred weight gradient `Σ_r a_rᵀ g_r` of a
@@ -44,7 +45,7 @@ export function unbroadcast(b: GraphBuilder, ct: Value, shape: Shape): Value {
   if (shapeEq(ct.shape, shape)) return ct;
   const lead = ct.shape.length - shape.length;
   const axes = ct.shape.map((d, i) => i).filter((i) => i < lead || (dimEq(shape[i - lead]!, 1) && !dimEq(ct.shape[i]!, 1)));
-  if (lead < 0) throw new Error(`internal: cotangent ${shapeToString(ct.shape)} has lower rank than ${shapeToString(shape)}`);
+  if (lead < 0) throw new InternalError(`cotangent ${shapeToString(ct.shape)} has lower rank than ${shapeToString(shape)}`);
   const summed = axes.length === 0 ? ct : b.reduceSum(ct, axes, true);
   return shapeEq(summed.shape, shape) ? summed : b.reshape(summed, shape);
 }

@@ -3,6 +3,7 @@ import { evalDim, singleSymbol, dimToString } from './dim.js';
 import type { Graph } from './graph.js';
 import { Op, type OpAttrs } from './ops.js';
 import { sliceBounds } from './shape.js';
+import { InternalError } from '../diagnostics.js';
 import {
   broadcastConcrete, broadcastTo, concatT, cumSumT, gatherT, map1, mapN, matmulT, reduceT, scatterAddT, sliceT, transposeT, size,
   type Tensor,
@@ -126,7 +127,7 @@ export function runGraph(g: Graph, ins: readonly Tensor[], env: DimEnv = new Map
   g.nodes.forEach((n, idx) => {
     const args = n.inputs.map((id) => vals[id]!);
     const outs = (evalRules[n.op] as EvalRule<Op>)(args, n.attrs, env);
-    if (outs.length !== n.outputs.length) throw new Error(`internal: node ${idx} (${n.op}) produced ${outs.length} outputs`);
+    if (outs.length !== n.outputs.length) throw new InternalError(`node ${idx} (${n.op}) produced ${outs.length} outputs`);
     n.outputs.forEach((id, k) => { vals[id] = outs[k]; });
   });
   return g.outputs.map((p) => vals[p.id]!);

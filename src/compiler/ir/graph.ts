@@ -1,6 +1,7 @@
 /** @file The SSA graph data structure: typed values, nodes and named graph inputs/outputs. */
 import { shapeToString, type Shape } from './dim.js';
 import type { DType, Op, OpAttrs } from './ops.js';
+import { InternalError } from '../diagnostics.js';
 
 /** The static type of a value: element type and shape. */
 export interface ValueType {
@@ -45,7 +46,7 @@ export interface Graph {
 /** A value reference for id `id` of graph `g`. */
 export function valueOf(g: Graph, id: number): Value {
   const t = g.values[id];
-  if (t === undefined) throw new Error(`internal: value %${id} does not exist`);
+  if (t === undefined) throw new InternalError(`value %${id} does not exist`);
   return { id, dtype: t.dtype, shape: t.shape };
 }
 

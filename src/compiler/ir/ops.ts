@@ -1,6 +1,7 @@
 /** @file The closed instruction set of the tensor IR: `enum Op`, its attribute map and arities. */
 import type { Dim } from './dim.js';
 import type { Graph } from './graph.js';
+import { InternalError } from '../diagnostics.js';
 
 /** Element types. `bool` holds comparison results (0/1 in the interpreter); `int64` holds indices. */
 export type DType = 'float32' | 'float64' | 'bool' | 'int64';
@@ -139,5 +140,5 @@ export const binaryOps = [
 
 /** Marks code that an exhaustive switch makes unreachable. */
 export function unreachable(x: never): never {
-  throw new Error(`internal: unreachable case ${JSON.stringify(x)}`);
+  throw new InternalError(`unreachable case ${JSON.stringify(x)}`);
 }

@@ -5,6 +5,7 @@
  * are not fresh node outputs go through an `Identity`, and softplus is lowered without the
  * `Softplus` op (no float64 kernel on the CPU provider).
  */
+import { InternalError } from '../diagnostics.js';
 import {
   AttrType, DataType, DEFAULT_IR_VERSION, DEFAULT_OPSET, makeTensor,
   type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
@@ -48,7 +49,7 @@ export function valueInfo(name: string, type: TensorType): ValueInfoProto {
 export function encodeAttr(name: string, v: AttrValue): AttributeProto {
   const ints = (xs: readonly number[]): number[] => {
     const bad = xs.find((x) => !Number.isInteger(x));
-    if (bad !== undefined) throw new Error(`internal: attribute ${name}: ${bad} is not an integer (tag floats as { float: x })`);
+    if (bad !== undefined) throw new InternalError(`attribute ${name}: ${bad} is not an integer (tag floats as { float: x })`);
     return [...xs];
   };
   if (typeof v === 'number') return { name, type: AttrType.INT, i: ints([v])[0]! };
@@ -77,7 +78,7 @@ export class NameSource {
 
   /** Takes an exact name; throws if it is taken. */
   claim(name: string): string {
-    if (this.used.has(name)) throw new Error(`internal: ONNX value name '${name}' defined twice`);
+    if (this.used.has(name)) throw new InternalError(`ONNX value name '${name}' defined twice`);
     this.reserved.delete(name);
     this.used.add(name);
     return name;
@@ -166,10 +167,10 @@ export class Tape {
   /** Appends a node with `nOutputs` outputs and returns their fresh names. */
   opN(opType: string, inputs: readonly string[], nOutputs: number, attrs: Record<string, AttrValue> = {}): string[] {
     if (opType === 'Softplus') {
-      throw new Error('internal: use Tape.softplus: onnxruntime\'s CPU provider has no float64 Softplus');
+      throw new InternalError('use Tape.softplus: onnxruntime\'s CPU provider has no float64 Softplus');
     }
     for (const x of inputs) {
-      if (x !== '' && !this.isVisible(x)) throw new Error(`internal: ${opType} input '${x}' is not defined`);
+      if (x !== '' && !this.isVisible(x)) throw new InternalError(`${opType} input '${x}' is not defined`);
     }
     const output = Array.from({ length: nOutputs }, () => this.names.fresh(opType.toLowerCase()));
     for (const y of output) {
@@ -197,7 +198,7 @@ export class Tape {
     const child = new Tape(this.names, this);
     const inputs = inputTypes.map((t) => child.addInput(this.names.fresh(`${name}_in`), t));
     const { values, types } = build(child, inputs);
-    if (values.length !== types.length) throw new Error(`internal: subgraph ${name} has ${values.length} outputs but ${types.length} types`);
+    if (values.length !== types.length) throw new InternalError(`subgraph ${name} has ${values.length} outputs but ${types.length} types`);
     values.forEach((v, k) => child.output(v, types[k]!));
     return child.graph(name);
   }
@@ -209,7 +210,7 @@ export class Tape {
     const body = this.subgraph(name, [...spec.carries.map((c) => c.type), ...spec.scanned.map((s) => s.elem)], (b, ins) => {
       const r = spec.body(b, ins.slice(0, nc), ins.slice(nc));
       if (r.carries.length !== nc || r.outputs.length !== spec.outputs.length) {
-        throw new Error(`internal: scan body ${name} returned ${r.carries.length} carries and ${r.outputs.length} outputs, expected ${nc} and ${spec.outputs.length}`);
+        throw new InternalError(`scan body ${name} returned ${r.carries.length} carries and ${r.outputs.length} outputs, expected ${nc} and ${spec.outputs.length}`);
       }
       return { values: [...r.carries, ...r.outputs], types: [...spec.carries.map((c) => c.type), ...spec.outputs.map((o) => o.elem)] };
     });
@@ -253,7 +254,7 @@ export class Tape {
   }
 
   private identity(value: string, exactName?: string): string {
-    if (!this.isVisible(value)) throw new Error(`internal: output '${value}' is not defined`);
+    if (!this.isVisible(value)) throw new InternalError(`output '${value}' is not defined`);
     const out = exactName === undefined ? this.names.fresh('identity') : this.names.claim(exactName);
     this.define(out);
     this.nodeOutputs.add(out);

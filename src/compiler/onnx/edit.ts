@@ -10,6 +10,7 @@
  */
 import { dataTypeOf, encodeAttr, valueInfo, type AttrValue, type ElemType, type TensorType } from './builder.js';
 import type { DataType, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
+import { InternalError } from '../diagnostics.js';
 
 /** Every value name read by a node of `g` or of any of its subgraphs (graph outputs not included). */
 export function graphReads(g: GraphProto, out = new Set<string>()): Set<string> {
@@ -42,7 +43,7 @@ const elemTypes: readonly ElemType[] = ['float32', 'float64', 'int32', 'int64', 
 export function valueType(v: ValueInfoProto): TensorType {
   const t = v.type.tensorType;
   const dtype = elemTypes.find((e) => dataTypeOf(e) === (t.elemType as DataType));
-  if (!dtype) throw new Error(`internal: ${v.name} has an element type (${t.elemType}) the builder does not know`);
+  if (!dtype) throw new InternalError(`${v.name} has an element type (${t.elemType}) the builder does not know`);
   return t.shape ? { dtype, shape: t.shape.dim.map((d) => ('dimParam' in d ? d.dimParam : d.dimValue)) } : { dtype };
 }
 
@@ -161,7 +162,7 @@ export class ModelEditor {
 
   /** Replaces the graph input `name` by an initializer holding `t` (same name). */
   bake(name: string, t: TensorProto): void {
-    if (!this.graph.input.some((v) => v.name === name)) throw new Error(`internal: ModelEditor.bake: no input '${name}'`);
+    if (!this.graph.input.some((v) => v.name === name)) throw new InternalError(`ModelEditor.bake: no input '${name}'`);
     this.graph = { ...this.graph, input: this.graph.input.filter((v) => v.name !== name) };
     this.added.push({ ...t, name });
   }
@@ -172,7 +173,7 @@ export class ModelEditor {
    */
   adaptInput(name: string, type: TensorType, build: (x: string) => string): void {
     const k = this.graph.input.findIndex((v) => v.name === name);
-    if (k < 0) throw new Error(`internal: ModelEditor.adaptInput: no input '${name}'`);
+    if (k < 0) throw new InternalError(`ModelEditor.adaptInput: no input '${name}'`);
     this.once(name);
     const inner = this.fresh(`${name}.inner`);
     const doc = this.graph.input[k]!.docString;
@@ -190,10 +191,10 @@ export class ModelEditor {
    */
   adaptOutput(name: string, type: TensorType, build: (y: string) => string): void {
     const k = this.graph.output.findIndex((v) => v.name === name);
-    if (k < 0) throw new Error(`internal: ModelEditor.adaptOutput: no output '${name}'`);
+    if (k < 0) throw new InternalError(`ModelEditor.adaptOutput: no output '${name}'`);
     this.once(name);
     if (this.graph.input.some((v) => v.name === name) || this.graph.initializer.some((t) => t.name === name)) {
-      throw new Error(`internal: ModelEditor.adaptOutput: output '${name}' is an input or initializer`);
+      throw new InternalError(`ModelEditor.adaptOutput: output '${name}' is an input or initializer`);
     }
     const inner = this.fresh(`${name}.inner`);
     const doc = this.graph.output[k]!.docString;
@@ -231,7 +232,7 @@ export class ModelEditor {
 
   /** Adapter nodes read the public names; adapting a name twice would change what they read. */
   private once(name: string): void {
-    if (this.adapted.has(name)) throw new Error(`internal: ModelEditor: '${name}' is adapted twice`);
+    if (this.adapted.has(name)) throw new InternalError(`ModelEditor: '${name}' is adapted twice`);
     this.adapted.add(name);
   }
 

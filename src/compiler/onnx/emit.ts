@@ -9,6 +9,7 @@ import { Op } from '../ir/ops.js';
 import { makeModel, Tape, type ModelOptions, type TensorType } from './builder.js';
 import { DEFAULT_OPSET, type ModelProto } from './proto.js';
 import { onnxRules, type EmitCtx, type OnnxRule } from './rules.js';
+import { InternalError } from '../diagnostics.js';
 
 /** Options of `emitModel`: model options (opset, IR version, metadata) and the graph's name. */
 export interface EmitOptions extends ModelOptions {
@@ -26,7 +27,7 @@ export function onnxType(t: ValueType): TensorType {
 /** Lowers an IR graph to a model; graph inputs and outputs keep their IR names. */
 export function emitModel(g: Graph, options: EmitOptions = {}): ModelProto {
   const opset = options.opset ?? DEFAULT_OPSET;
-  if (opset < MIN_OPSET) throw new Error(`internal: the ONNX emitter needs opset ≥ ${MIN_OPSET}, got ${opset}`);
+  if (opset < MIN_OPSET) throw new InternalError(`the ONNX emitter needs opset ≥ ${MIN_OPSET}, got ${opset}`);
   const tape = new Tape();
   for (const p of g.outputs) tape.names.reserve(p.name);
   const scope = new Scope(tape, g, opset);
@@ -49,7 +50,7 @@ class Scope implements EmitCtx {
 
   name(id: number): string {
     const n = this.names.get(id);
-    if (n === undefined) throw new Error(`internal: IR value %${id} used before it is defined`);
+    if (n === undefined) throw new InternalError(`IR value %${id} used before it is defined`);
     return n;
   }
 
@@ -60,7 +61,7 @@ class Scope implements EmitCtx {
       const rule = onnxRules[node.op] as OnnxRule<Op>;
       const outs = rule(this, ins, node.attrs, types, node);
       if (outs.length !== node.outputs.length) {
-        throw new Error(`internal: ONNX rule for node ${k} (${node.op}) gave ${outs.length} outputs, expected ${node.outputs.length}`);
+        throw new InternalError(`ONNX rule for node ${k} (${node.op}) gave ${outs.length} outputs, expected ${node.outputs.length}`);
       }
       node.outputs.forEach((id, i) => this.bind(id, outs[i]!));
     });
@@ -104,7 +105,7 @@ class Scope implements EmitCtx {
       return v;
     }
     if (this.parent) return this.parent.symbol(s);
-    throw new Error(`internal: no graph input has the symbolic dim '${s}', so its size is unknown at run time`);
+    throw new InternalError(`no graph input has the symbolic dim '${s}', so its size is unknown at run time`);
   }
 
   scan(node: NodeOf<Op.Scan>, inputs: readonly string[]): string[] {

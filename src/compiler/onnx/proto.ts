@@ -3,6 +3,7 @@
  * encoding and decoding (protobufjs over the schema in `schema.ts`, field names in camelCase).
  */
 import { ModelProtoType } from './schema.js';
+import { InternalError } from '../diagnostics.js';
 
 /** `TensorProto.DataType` values we use (numbers as in onnx.proto). */
 export enum DataType {
@@ -112,7 +113,7 @@ export interface ModelProto {
 /** Serializes a model to protobuf bytes; throws `internal:` if it is malformed. */
 export function encodeModel(model: ModelProto): Uint8Array {
   const problem = ModelProtoType.verify(model);
-  if (problem) throw new Error(`internal: malformed ModelProto: ${problem}`);
+  if (problem) throw new InternalError(`malformed ModelProto: ${problem}`);
   return ModelProtoType.encode(ModelProtoType.fromObject(model)).finish();
 }
 
@@ -132,7 +133,7 @@ export function makeTensor(
 ): TensorProto {
   const n = dims.reduce((a, b) => a * b, 1);
   if (values.length !== n) {
-    throw new Error(`internal: tensor ${name} has ${values.length} values for shape [${dims.join(',')}]`);
+    throw new InternalError(`tensor ${name} has ${values.length} values for shape [${dims.join(',')}]`);
   }
   const width = bytesPerElement(dataType);
   const view = new DataView(new ArrayBuffer(n * width));
@@ -184,5 +185,5 @@ export function bytesPerElement(dataType: DataType): number {
 }
 
 function unreachable(x: never): never {
-  throw new Error(`internal: unexpected ${String(x)}`);
+  throw new InternalError(`unexpected ${String(x)}`);
 }
