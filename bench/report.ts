@@ -49,13 +49,15 @@ export function scalingTable(points: readonly ScalingPoint[]): string {
     const ps = points.filter((p) => p.axis === axis);
     if (!ps.length) continue;
     const first = ps[0]!;
+    // The sizes held fixed along this axis (the swept one is the first column).
+    const fixed = axis === 'T' ? ['B'] as const : axis === 'batch' ? ['T'] as const : ['B', 'T'] as const;
     out.push(`## Scaling in ${axis} (VRNN small, 1 thread)\n`,
-      `| ${axis} | B | T | parameters | graph nodes | ms/step | CPU ms/step | ${axis === 'width' ? 'ms/step per W² (×10⁶)' : `ms per unit of ${axis}`} | vs first point | peak RSS MB |`,
-      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+      `| ${axis} | ${fixed.join(' | ')} | parameters | graph nodes | ms/step | CPU ms/step | ${axis === 'width' ? 'ms/step per W² (×10⁶)' : `ms per unit of ${axis}`} | vs first point | peak RSS MB |`,
+      `|${'---:|'.repeat(8 + fixed.length)}`);
     for (const p of ps) {
       const unit = axis === 'width' ? (1e6 * p.ms_per_step) / (p.value * p.value) : p.ms_per_step / p.value;
       const firstUnit = axis === 'width' ? (1e6 * first.ms_per_step) / (first.value * first.value) : first.ms_per_step / first.value;
-      out.push(`| ${p.value} | ${p.B} | ${p.T} | ${p.params.toLocaleString('en-US')} | ${p.nodes} | ${f1(p.ms_per_step)} | ${f1(p.cpu_ms_per_step)} | ${f2(unit)} | ${f2(unit / firstUnit)} | ${f0(p.peak_rss_mb)} |`);
+      out.push(`| ${p.value} | ${fixed.map((c) => p[c]).join(' | ')} | ${p.params.toLocaleString('en-US')} | ${p.nodes} | ${f1(p.ms_per_step)} | ${f1(p.cpu_ms_per_step)} | ${f2(unit)} | ${f2(unit / firstUnit)} | ${f0(p.peak_rss_mb)} |`);
     }
     out.push('');
   }

@@ -191,6 +191,21 @@ describe('cli: train, eval, sample, export', function () {
     expect(got[0]).to.have.length(9);
   });
 
+  it('sample --prefix --particles K continues through a particle filter; --particles needs --prefix', async () => {
+    const s = await run_('sample', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--prefix', join(data, 'test.json'), '--particles', '6', '--steps', '9', '--seed', '4', '-o', join(tmp, 'pf'));
+    expect(s.code, s.err).to.equal(0);
+    expect(s.out).to.contain('latents filtered with 6 particles');
+    const got = JSON.parse(readFileSync(join(tmp, 'pf', 'samples.json'), 'utf8')).variables as { x: number[][][]; z: number[][][] };
+    const given = JSON.parse(readFileSync(join(data, 'test.json'), 'utf8')).sequences as number[][][];
+    expect(got.x).to.have.length(given.length);
+    given.forEach((seq, n) => seq.forEach((frame, t) => frame.forEach((v, d) => expect(got.x[n]![t]![d]).to.be.closeTo(v, 1e-4))));
+    expect(got.x[0]).to.have.length(9);
+    expect(got.z.flat(2).every(Number.isFinite)).to.equal(true);
+    const bare = await run_('sample', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--particles', '6', '-o', join(tmp, 'pf2'));
+    expect(bare.code).to.equal(2);
+    expect(bare.err).to.contain('give --prefix DATA too');
+  });
+
   it('eval --json prints exactly the documented keys, with K named', async () => {
     const r = await run_('eval', join(repoRoot, 'examples/vrnn.seq'), '--checkpoint', run, '--iwae', '4', '--json');
     expect(r.code, r.err).to.equal(0);

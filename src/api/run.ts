@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { configFrom, type TrainCliOptions } from '../cli/train.js';
-import { onnxBytes } from '../compiler/pipeline.js';
+import { filterArtifact, onnxBytes } from '../compiler/pipeline.js';
 import { loadDataset, normalize, readSequences, type SplitName } from '../runtime/data/index.js';
 import { evaluateSplit, type EvalResult } from '../runtime/evaluate.js';
 import { exportTrained, writeExport, type ExportDescription, type ExportOptions } from '../runtime/export.js';
@@ -120,14 +120,18 @@ export interface SampleOptions extends DeviceOptions {
   readonly seed?: number;
   /** A data file whose sequences are continued (one sample each). */
   readonly prefix?: string;
+  /** With `prefix`: infer the latents over the prefix with a particle filter of this many particles (`seqc sample --particles`). */
+  readonly particles?: number;
 }
 
 /** Draws sequences from the model (in data units, time-major `[T, N, w]` per variable). */
 export async function sample(run: Run, opts: SampleOptions = {}): Promise<Samples> {
   const prefix = opts.prefix ? readSequences(opts.prefix, run.spec).sequences.map((s) => normalize(s, run.stats)) : undefined;
   const longest = prefix ? Math.max(...prefix.map((s) => s.length)) : 0;
-  const session = await createSession(onnxBytes(run.compiled.sample), opts);
-  return drawSamples(run, session, { num: opts.num ?? 4, steps: opts.steps ?? (prefix ? 2 * longest : 40), seed: opts.seed ?? 1, ...(prefix ? { prefix } : {}) });
+  if (opts.particles !== undefined && (!prefix || !Number.isInteger(opts.particles) || opts.particles < 1)) throw new UsageError('sample: `particles` needs `prefix` and a positive integer');
+  const filtered = opts.particles !== undefined ? filterArtifact(run.compiled) : null;
+  const session = await createSession(onnxBytes(filtered ?? run.compiled.sample), opts);
+  return drawSamples(run, session, { num: opts.num ?? 4, steps: opts.steps ?? (prefix ? 2 * longest : 40), seed: opts.seed ?? 1, ...(prefix ? { prefix } : {}), ...(filtered ? { filter: { particles: opts.particles!, inputs: filtered.inputs } } : {}) });
 }
 
 /** Writes samples as `seqc sample` does (NPY, JSON and pictures or sound); returns the files. */

@@ -109,6 +109,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--num <n>', 'number of sequences (default 4)')
     .option('--steps <t>', 'steps per sequence (default 40)')
     .option('--prefix <data>', 'a data file whose sequences are continued (one sample each; over the prefix the latents are inferred by the guide)')
+    .option('--particles <k>', 'with --prefix: infer the latents over the prefix with a particle filter of k particles (guide proposals, resampling) instead of the guide alone')
     .option('--columns <map>', 'map the columns of plain frames to the model\'s variables: NAME=A:B (columns A..B-1) or NAME=A, e.g. dxy=0:2,pen=2 (default: the run\'s)')
     .option('--seed <n>', 'noise seed (default 1)')
     .option('-o, --out <dir>', 'output directory')

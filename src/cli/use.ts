@@ -10,7 +10,7 @@ import { recordEvaluation, type EvalRecord } from '../runtime/report/data.js';
 import { rebuildReport } from '../runtime/report/live.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { onnxBytes } from '../compiler/pipeline.js';
+import { filterArtifact, onnxBytes } from '../compiler/pipeline.js';
 import { MAX_SEED } from '../runtime/config.js';
 import { dataPathOf, RunError } from '../runtime/run.js';
 import { Exit, UsageError, type Terminal } from './io.js';
@@ -159,10 +159,14 @@ export async function runSample(model: string | undefined, o: UseOptions, term: 
   const longest = prefix ? Math.max(...prefix.map((s) => s.length)) : 0;
   const steps = int(o.steps, '--steps', prefix ? longest * 2 : 40);
   if (prefix && steps < longest) throw new UsageError(`--steps ${steps} is shorter than the longest prefix (${longest} steps)`);
-  const session = await openGraph('sample', onnxBytes(t.compiled.sample), device(o));
-  const s = await drawSamples(t, session, { num: int(o.num, '--num', 4), steps, seed: int(o.seed, '--seed', 1, 0, MAX_SEED), ...(prefix ? { prefix } : {}) });
+  if (o.particles !== undefined && !prefix) throw new UsageError('--particles filters the latents over a prefix: give --prefix DATA too');
+  const particles = o.particles !== undefined ? int(o.particles, '--particles', 1) : undefined;
+  const filtered = particles !== undefined ? filterArtifact(t.compiled) : null;
+  const session = await openGraph(filtered ? 'sample_filtered' : 'sample', onnxBytes(filtered ?? t.compiled.sample), device(o));
+  const s = await drawSamples(t, session, { num: int(o.num, '--num', 4), steps, seed: int(o.seed, '--seed', 1, 0, MAX_SEED), ...(prefix ? { prefix } : {}), ...(filtered ? { filter: { particles: particles!, inputs: filtered.inputs } } : {}) });
   const files = writeSamples(t, s, out, t.config?.sampleRate ?? null);
-  term.out(`sampled ${s.num} sequence${s.num === 1 ? '' : 's'} of ${s.steps} steps from ${describeCheckpoint(t)}${prefix ? ' continuing the given prefixes' : ''}:\n  ${files.join('\n  ')}`);
+  const how = filtered ? ` continuing the given prefixes (latents filtered with ${particles} particles)` : prefix ? ' continuing the given prefixes' : '';
+  term.out(`sampled ${s.num} sequence${s.num === 1 ? '' : 's'} of ${s.steps} steps from ${describeCheckpoint(t)}${how}:\n  ${files.join('\n  ')}`);
   return Exit.ok;
 }
 

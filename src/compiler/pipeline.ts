@@ -24,7 +24,7 @@ import type { InputSpec } from '../inference/handler.js';
 import { DEFAULT_RESAMPLE_THRESHOLD, FivoHandler } from '../inference/fivo.js';
 import { ImportanceHandler, sampledLatents } from '../inference/importance.js';
 import { trainStep, type OptimizerKind, type TrainStep } from '../inference/optimizers.js';
-import { PrefixContinuation } from '../inference/sampler.js';
+import { FilteredContinuation, PrefixContinuation } from '../inference/sampler.js';
 import { PosteriorHandler } from '../inference/posterior.js';
 import type { SourceFile } from './source.js';
 
@@ -173,6 +173,19 @@ export function inferArtifact(c: Compiled): Artifact {
   const ir = optimizeGraph(g.graph);
   checkInputs(ir, g.inputs);
   const onnx = emitModel(ir, { opset: c.manifest.opset, graphName: `${c.model.name}_infer`, producerName: 'seqppl', metadata: { 'seqppl.model': c.model.name, 'seqppl.graph': 'infer' } });
+  return { ir, onnx, inputs: g.inputs };
+}
+
+/**
+ * The filtered-continuation graph of a compiled model (`seqc sample --prefix D --particles K`):
+ * a particle filter over the prefix with K particles chosen at run time, then ancestral
+ * continuation; built on demand, since only that option needs it.
+ */
+export function filterArtifact(c: Compiled): Artifact {
+  const g = lower(new FilteredContinuation(c.program, 'K', c.manifest.resampleThreshold), c.manifest.dtype);
+  const ir = optimizeGraph(g.graph);
+  checkInputs(ir, g.inputs);
+  const onnx = emitModel(ir, { opset: c.manifest.opset, graphName: `${c.model.name}_sample_filtered`, producerName: 'seqppl', metadata: { 'seqppl.model': c.model.name, 'seqppl.graph': 'sample_filtered' } });
   return { ir, onnx, inputs: g.inputs };
 }
 

@@ -59,43 +59,10 @@ export class FivoHandler extends ImportanceHandler {
   endStep(ctx: SiteCtx, carries: StepCarries): void {
     super.endStep(ctx, carries);
     const { b, dtype } = ctx;
-    const K = this.particles;
-    const c = (v: number): Value => b.constant(v, [], dtype);
-    const zero = c(0);
-    const valid = b.greater(ctx.mask, zero);
     const increment = b.sub(ctx.current('loglik') ?? b.full([ctx.rows], 0, dtype), ctx.current('klmc') ?? b.full([ctx.rows], 0, dtype));
-    const alpha = b.where(valid, increment, zero);
-    const prev = ctx.prev('logw');
-    const W = b.add(prev, alpha);
-    const byK = (v: Value): Value => b.reshape(v, [K, 'B', ...v.shape.slice(1)]);
-    const Wk = byK(W);
-    const lse = b.logSumExp(Wk, 0, false);
-    ctx.term('fivo', b.sub(lse, b.logSumExp(byK(prev), 0, false)));
-    // ESS = (Σ w)² / Σ w² = exp(2 lse(W) - lse(2W)), compared with threshold · K per sequence.
-    const ones = b.full([K, 'B'], 1, dtype);
-    const count = b.reduceSum(ones, [0], false);
-    const ess = b.exp(b.sub(b.mul(c(2), lse), b.logSumExp(b.mul(c(2), Wk), 0, false)));
-    const seqValid = b.reshape(b.slice(byK(ctx.mask), 0, 0, 1), ['B']);
-    const resampleF = b.mul(b.cast(b.greater(b.mul(c(this.threshold), count), ess), dtype), seqValid);
-    const resample = b.greater(resampleF, zero);
-    ctx.term('resampled', resampleF);
-    // Systematic resampling: positions (k + u)/K, ancestor k = #{j : cumulative weight_j < position_k}.
-    const wn = b.exp(b.sub(Wk, b.reshape(lse, [1, 'B'])));
-    const cw = b.cumSum(wn, 0);
-    const u = b.reshape(b.slice(byK(ctx.input('resample.u')), 0, 0, 1), [1, 'B']);
-    const pos = b.div(b.add(b.cumSum(ones, 0, false, true), u), count);
-    const below = b.cast(b.greater(b.reshape(pos, [K, 1, 'B']), b.reshape(cw, [1, K, 'B'])), dtype);
-    const ancestors = b.cast(b.min(b.reduceSum(below, [1], false), b.sub(count, c(1))), 'int64');
-    const pick = b.reshape(resample, [1, 'B']);
-    // Resampled sequences restart from uniform weights; every other carry follows its ancestor.
-    carries.set('h:logw', b.reshape(b.where(pick, b.full([K, 'B'], 0, dtype), Wk), [ctx.rows]));
-    for (const key of carries.keys.filter((k) => k !== 'h:logw')) {
-      const v = carries.get(key);
-      const tail = v.shape.slice(1);
-      const idx = b.expand(b.reshape(ancestors, [K, 'B', ...tail.map(() => 1)]), [K, 'B', ...tail]);
-      const keep = b.reshape(pick, [1, 'B', ...tail.map(() => 1)]);
-      carries.set(key, b.reshape(b.where(keep, b.gatherElements(byK(v), idx, 0), byK(v)), [ctx.rows, ...tail]));
-    }
+    const r = filterStep(ctx, carries, this.particles, this.threshold, increment);
+    ctx.term('fivo', r.logZ);
+    ctx.term('resampled', r.resampled);
   }
 
   finish(f: FinishCtx): void {
@@ -120,4 +87,52 @@ export class FivoHandler extends ImportanceHandler {
     f.output('kl', kl);
     f.output('aux', aux);
   }
+}
+
+/**
+ * One step of a particle filter at the end of a step, shared by FIVO and the filtered prefix
+ * continuation: adds the step's incremental log-weight `increment` ([rows]) to the carried
+ * log-weights where `ctx.mask` is 1, and for every sequence whose effective sample size
+ * (Σw)²/Σw² falls below `threshold`·K picks ancestors by systematic resampling (one uniform
+ * `resample.u` per sequence and step) and gathers every carry of the step from them, the
+ * log-weights reset to 0. Returns the log of the step's normalizer estimate,
+ * logsumexp_k(W_k + α_k) - logsumexp_k(W_k), and 1 where the sequence was resampled ([B]).
+ */
+export function filterStep(ctx: SiteCtx, carries: StepCarries, K: number | string, threshold: number, increment: Value): { logZ: Value; resampled: Value } {
+  const { b, dtype } = ctx;
+  const c = (v: number): Value => b.constant(v, [], dtype);
+  const zero = c(0);
+  const valid = b.greater(ctx.mask, zero);
+  const alpha = b.where(valid, increment, zero);
+  const prev = ctx.prev('logw');
+  const W = b.add(prev, alpha);
+  const byK = (v: Value): Value => b.reshape(v, [K, 'B', ...v.shape.slice(1)]);
+  const Wk = byK(W);
+  const lse = b.logSumExp(Wk, 0, false);
+  const logZ = b.sub(lse, b.logSumExp(byK(prev), 0, false));
+  // ESS = (Σ w)² / Σ w² = exp(2 lse(W) - lse(2W)), compared with threshold · K per sequence.
+  const ones = b.full([K, 'B'], 1, dtype);
+  const count = b.reduceSum(ones, [0], false);
+  const ess = b.exp(b.sub(b.mul(c(2), lse), b.logSumExp(b.mul(c(2), Wk), 0, false)));
+  const seqValid = b.reshape(b.slice(byK(ctx.mask), 0, 0, 1), ['B']);
+  const resampleF = b.mul(b.cast(b.greater(b.mul(c(threshold), count), ess), dtype), seqValid);
+  const resample = b.greater(resampleF, zero);
+  // Systematic resampling: positions (k + u)/K, ancestor k = #{j : cumulative weight_j < position_k}.
+  const wn = b.exp(b.sub(Wk, b.reshape(lse, [1, 'B'])));
+  const cw = b.cumSum(wn, 0);
+  const u = b.reshape(b.slice(byK(ctx.input('resample.u')), 0, 0, 1), [1, 'B']);
+  const pos = b.div(b.add(b.cumSum(ones, 0, false, true), u), count);
+  const below = b.cast(b.greater(b.reshape(pos, [K, 1, 'B']), b.reshape(cw, [1, K, 'B'])), dtype);
+  const ancestors = b.cast(b.min(b.reduceSum(below, [1], false), b.sub(count, c(1))), 'int64');
+  const pick = b.reshape(resample, [1, 'B']);
+  // Resampled sequences restart from uniform weights; every other carry follows its ancestor.
+  carries.set('h:logw', b.reshape(b.where(pick, b.full([K, 'B'], 0, dtype), Wk), [ctx.rows]));
+  for (const key of carries.keys.filter((k) => k !== 'h:logw')) {
+    const v = carries.get(key);
+    const tail = v.shape.slice(1);
+    const idx = b.expand(b.reshape(ancestors, [K, 'B', ...tail.map(() => 1)]), [K, 'B', ...tail]);
+    const keep = b.reshape(pick, [1, 'B', ...tail.map(() => 1)]);
+    carries.set(key, b.reshape(b.where(keep, b.gatherElements(byK(v), idx, 0), byK(v)), [ctx.rows, ...tail]));
+  }
+  return { logZ, resampled: resampleF };
 }

@@ -12,9 +12,10 @@
 import type { Value } from '../compiler/ir/graph.js';
 import { InternalError } from '../compiler/diagnostics.js';
 import type { LatentSite, ObserveSite, StepProgram } from '../compiler/program.js';
-import { rsample, sampleFor } from './distributions.js';
+import { logProb, rsample, sampleFor } from './distributions.js';
+import { filterStep } from './fivo.js';
 import { families, type DistValues, type DistCtx } from './families.js';
-import type { FinishCtx, HandlerCarry, InferenceHandler, SiteCtx, StepInput } from './handler.js';
+import type { FinishCtx, HandlerCarry, InferenceHandler, SiteCtx, StepCarries, StepInput } from './handler.js';
 
 /** The drawn sites of the generation program, in step order. */
 export function drawnSites(p: StepProgram): (LatentSite | ObserveSite)[] {
@@ -49,7 +50,7 @@ export function givenOr(ctx: DistCtx & { input(n: string): Value }, name: string
 /** Ancestral sampling from the priors and emissions. */
 export class AncestralSampler implements InferenceHandler {
   readonly program = 'generation';
-  readonly particles = 1;
+  readonly particles: number | string = 1;
 
   constructor(readonly step: StepProgram) {}
 
@@ -88,7 +89,7 @@ export class AncestralSampler implements InferenceHandler {
     throw new InternalError('sampler: the generation program has no aux sites');
   }
 
-  endStep(): void {}
+  endStep(_ctx: SiteCtx, _carries: StepCarries): void {}
 
   finish(f: FinishCtx): void {
     for (const s of drawnSites(this.step)) f.output(`sample.${s.name}`, f.terms.get(`sample.${s.name}`)!);
@@ -130,5 +131,56 @@ export class PrefixContinuation extends AncestralSampler {
     const v = b.where(inPrefix, fromGuide, drawSite(ctx, site, prior()));
     ctx.term(`sample.${site.name}`, v);
     return v;
+  }
+}
+
+/**
+ * Continues given prefixes with a particle filter over the prefix (`seqc sample --prefix D
+ * --particles K`): K particles per sequence run side by side; over the prefix each continuous
+ * latent is proposed by its guide (other latents, such as discrete ones, by their prior), the
+ * particle's log-weight gains log p(x_t | ·) + log p(z_t | ·) - log q(z_t | ·), and a sequence
+ * whose effective sample size falls below `threshold`·K is resampled, every carry following the
+ * ancestors (`filterStep`, shared with FIVO). After the prefix nothing is weighted or resampled:
+ * each particle continues ancestrally. Outputs `sample.<v>` [T, K·B, w] and the final
+ * log-weights `logw` [K·B], from which the runtime picks one particle per sequence (probability
+ * ∝ its weight). Over the prefix the latents in a slot are the filter's particles at each step
+ * (filtering draws), not one ancestral path; from the end of the prefix on, a slot is one path.
+ */
+export class FilteredContinuation extends PrefixContinuation {
+  constructor(step: StepProgram, override readonly particles: number | string, readonly threshold: number) {
+    super(step);
+  }
+
+  stepInputs(): StepInput[] {
+    return [...super.stepInputs(), { name: 'resample.u', tail: [], role: 'noise', law: 'uniform', rows: 'sequences', clean: false }];
+  }
+
+  carries(): HandlerCarry[] {
+    return [{ key: 'logw', tail: [], init: (b, rows, dtype) => b.full([rows], 0, dtype) }];
+  }
+
+  latent(ctx: SiteCtx, site: LatentSite, priorOf: () => DistValues, guideOf: () => DistValues): Value {
+    const once = (f: () => DistValues): (() => DistValues) => { let d: DistValues | undefined; return () => (d ??= f()); };
+    const [prior, guide] = [once(priorOf), once(guideOf)];
+    const v = super.latent(ctx, site, prior, guide);
+    // A guided latent's weight is p/q; a latent drawn from its prior (bootstrap proposal) adds nothing.
+    if (this.uses(site).guide) ctx.term('weight', ctx.b.sub(logProb(ctx, prior(), v), logProb(ctx, guide(), v)));
+    return v;
+  }
+
+  observe(ctx: SiteCtx, site: ObserveSite, dist: DistValues): Value {
+    const v = super.observe(ctx, site, dist);
+    ctx.term('weight', logProb(ctx, dist, v));
+    return v;
+  }
+
+  endStep(ctx: SiteCtx, carries: StepCarries): void {
+    // ctx.mask is the prefix mask here: weights and resampling act over the prefix only.
+    filterStep(ctx, carries, this.particles, this.threshold, ctx.current('weight') ?? ctx.b.full([ctx.rows], 0, ctx.dtype));
+  }
+
+  finish(f: FinishCtx): void {
+    super.finish(f);
+    f.output('logw', f.final.get('logw')!);
   }
 }

@@ -27,7 +27,7 @@ export class DeviceError extends Error {
 }
 
 /** Which graph a session runs. */
-export type GraphName = 'train_step' | 'evaluate' | 'evaluate_fivo' | 'sample' | 'infer';
+export type GraphName = 'train_step' | 'evaluate' | 'evaluate_fivo' | 'sample' | 'infer' | 'sample_filtered';
 
 /** onnxruntime failed loading or running `graph`; `memory` when an allocation failed. */
 export class GraphError extends Error {

@@ -13,6 +13,13 @@ import { Rng } from './rng.js';
 import { RunError, writeFileAtomic } from './run.js';
 import { graphFeeds } from './feeds.js';
 import type { Trained } from './trained.js';
+import type { InputSpec } from '../inference/handler.js';
+
+/** Continue prefixes with a particle filter of `particles` particles: the graph of `filterArtifact` and its input specs. */
+export interface FilterOptions {
+  readonly particles: number;
+  readonly inputs: readonly InputSpec[];
+}
 
 /** Sampled values per variable, time-major [T, N, w], in data units. */
 export interface Samples {
@@ -22,7 +29,7 @@ export interface Samples {
 }
 
 /** Draws `num` sequences of `steps` steps; `prefix` (normalized) sequences are continued. */
-export async function drawSamples(t: Pick<Trained, 'compiled' | 'spec' | 'store' | 'stats'>, session: ort.InferenceSession, opts: { num: number; steps: number; seed: number; prefix?: readonly Sequence[] }): Promise<Samples> {
+export async function drawSamples(t: Pick<Trained, 'compiled' | 'spec' | 'store' | 'stats'>, session: ort.InferenceSession, opts: { num: number; steps: number; seed: number; prefix?: readonly Sequence[]; filter?: FilterOptions }): Promise<Samples> {
   const c = t.compiled;
   const rng = new Rng(opts.seed);
   const inputs = t.spec.filter((v) => c.manifest.variables.find((x) => x.name === v.name)?.role === 'input');
@@ -35,20 +42,43 @@ export async function drawSamples(t: Pick<Trained, 'compiled' | 'spec' | 'store'
   }
   const rows = (a: Float32Array | undefined, width: number): Float32Array | undefined => (a ? padTime(a, prefixBatch!.steps, T, N * width) : undefined);
   const widthOf = (v: string): number => t.spec.find((x) => x.name === v)!.width;
-  const feeds = graphFeeds(c.manifest.graphs.sample.inputs, {
-    store: t.store, T, B: N, noise: rng, scalars: {},
+  // The filtered continuation (`filterArtifact`): its own inputs, and outputs with K·N rows.
+  const K = opts.filter?.particles ?? 1;
+  const feeds = graphFeeds(opts.filter?.inputs ?? c.manifest.graphs.sample.inputs, {
+    store: t.store, T, B: N, K, noise: rng, scalars: {},
     values: (v) => rows(prefixBatch?.values.get(v), widthOf(v)),
     ...(prefixBatch ? { mask: padTime(prefixBatch.mask, prefixBatch.steps, T, N) } : {}),
   });
   const out = await session.run(feeds);
+  // One particle per sequence, drawn with probability ∝ its final weight.
+  const chosen = opts.filter ? pickParticles(out['logw']!.data as Float32Array, K, N, rng) : null;
   const values = new Map<string, { width: number; data: Float32Array }>();
   for (const v of c.manifest.variables) {
     const o = out[`sample.${v.name}`];
     if (!o) continue;
-    const data = Float32Array.from(o.data as Float32Array);
+    const data = chosen ? selectRows(o.data as Float32Array, T, K, N, v.width, chosen) : Float32Array.from(o.data as Float32Array);
     values.set(v.name, { width: v.width, data: v.role === 'observe' && v.elem === 'real' ? denormalize(v.name, data, t.stats) : data });
   }
   return { steps: T, num: N, values };
+}
+
+/** For each of N sequences, a particle k drawn with probability ∝ exp(logw[k·N + n]). */
+export function pickParticles(logw: Float32Array, K: number, N: number, rng: Rng): number[] {
+  return Array.from({ length: N }, (_, n) => {
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) max = Math.max(max, logw[k * N + n]!);
+    const w = Array.from({ length: K }, (_, k) => Math.exp(logw[k * N + n]! - max));
+    let u = rng.uniform() * w.reduce((a, x) => a + x, 0);
+    for (let k = 0; k < K; k++) if ((u -= w[k]!) < 0) return k;
+    return K - 1;
+  });
+}
+
+/** The rows of the chosen particles from a [T, K·N, w] array, as [T, N, w]. */
+function selectRows(a: Float32Array, T: number, K: number, N: number, w: number, chosen: readonly number[]): Float32Array {
+  const out = new Float32Array(T * N * w);
+  for (let t = 0; t < T; t++) for (let n = 0; n < N; n++) out.set(a.subarray((t * K * N + chosen[n]! * N + n) * w, (t * K * N + chosen[n]! * N + n + 1) * w), (t * N + n) * w);
+  return out;
 }
 
 /** A [T0, rows] time-major array extended with zeros to T steps. */

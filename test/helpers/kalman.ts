@@ -60,3 +60,28 @@ export function kalmanLogLik(p: Lgssm, xs: readonly number[][]): number {
   });
   return ll;
 }
+
+/** The predictive distribution p(x_L | x_0..x_{L-1}) of the next frame: its mean and covariance. */
+export function kalmanPredict(p: Lgssm, xs: readonly number[][]): { mean: number[]; cov: number[][] } {
+  const F = T(p.Wa);
+  const H = T(p.Wc);
+  const dz = p.ba.length;
+  const dx = p.bc.length;
+  let m = new Array<number>(dz).fill(0);
+  let P = eye(dz, 0);
+  const predict = (t: number): { mPred: number[]; PPred: number[][] } => ({
+    mPred: t === 0 ? [...p.ba] : mv(F, m).map((v, i) => v + p.ba[i]!),
+    PPred: t === 0 ? eye(dz, p.q * p.q) : add(mm(mm(F, P), T(F)), eye(dz, p.q * p.q)),
+  });
+  xs.forEach((x, t) => {
+    const { mPred, PPred } = predict(t);
+    const S = add(mm(mm(H, PPred), T(H)), eye(dx, p.r * p.r));
+    const { inv } = invLogDet(S);
+    const v = x.map((xi, i) => xi - mv(H, mPred)[i]! - p.bc[i]!);
+    const K = mm(mm(PPred, T(H)), inv);
+    m = mPred.map((mi, i) => mi + mv(K, v)[i]!);
+    P = mm(add(eye(dz), mm(K, H).map((row) => row.map((val) => -val))), PPred);
+  });
+  const { mPred, PPred } = predict(xs.length);
+  return { mean: mv(H, mPred).map((v, i) => v + p.bc[i]!), cov: add(mm(mm(H, PPred), T(H)), eye(dx, p.r * p.r)) };
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseOverrides } from '../../src/compiler/check/dims.js';
 import { evaluate, tensor, type Tensor } from '../../src/compiler/ir/index.js';
 import { lower } from '../../src/compiler/lower/lower.js';
-import { optimize, compile, onnxBytes } from '../../src/compiler/pipeline.js';
+import { optimize, compile, filterArtifact, onnxBytes } from '../../src/compiler/pipeline.js';
 import { AncestralSampler } from '../../src/inference/sampler.js';
 import { encodeNpy, loadDataset, normalize } from '../../src/runtime/data/index.js';
 import { drawSamples } from '../../src/runtime/sample.js';
@@ -71,20 +71,25 @@ describe('inference: prefix continuation through the guide', function () {
     const test = loadDataset(data, t.spec).test;
     const P = 10, H = 3, draws = 20;
     const prefix = test.map((s) => normalize({ ...s, length: P, values: new Map([...s.values].map(([k, v]) => [k, v.slice(0, P * D)])) }, t.stats));
-    let cont = 0, free = 0;
+    const filtered = filterArtifact(t.compiled);
+    const pfSession = await createSession(onnxBytes(filtered));
+    let cont = 0, free = 0, pf = 0;
     for (let d = 0; d < draws; d++) {
       const c = await drawSamples(t, session, { num: test.length, steps: P + H, seed: 100 + d, prefix });
       const u = await drawSamples(t, session, { num: test.length, steps: P + H, seed: 500 + d });
-      const cx = c.values.get('x')!.data, ux = u.values.get('x')!.data;
+      const f = await drawSamples(t, pfSession, { num: test.length, steps: P + H, seed: 900 + d, prefix, filter: { particles: 16, inputs: filtered.inputs } });
+      const cx = c.values.get('x')!.data, ux = u.values.get('x')!.data, fx = f.values.get('x')!.data;
       test.forEach((s, n) => {
         for (let h = 0; h < H; h++) for (let k = 0; k < D; k++) {
           const truth = s.values.get('x')![(P + h) * D + k]!;
           cont += (cx[((P + h) * test.length + n) * D + k]! - truth) ** 2;
           free += (ux[((P + h) * test.length + n) * D + k]! - truth) ** 2;
+          pf += (fx[((P + h) * test.length + n) * D + k]! - truth) ** 2;
         }
       });
     }
     const norm = draws * test.length * H * D;
     expect(cont / norm, `mean squared error of the next ${H} frames: continued ${cont / norm}, unconditional ${free / norm}`).to.be.lessThan(0.5 * (free / norm));
+    expect(pf / norm, `mean squared error of the next ${H} frames: filtered with 16 particles ${pf / norm}, unconditional ${free / norm}`).to.be.lessThan(0.5 * (free / norm));
   });
 });
