@@ -32,6 +32,25 @@ describe('cli: seqc check', () => {
     expect(r.out.split('\n').filter((l) => l.includes(': ok: model'))).to.have.length(files.length);
   });
 
+  it('check - and fmt - read standard input: located errors name <stdin>, fmt prints the result, a second - is a usage error', () => {
+    const seqc = (args: string[], input: string) => spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/helpers/run-seqc.ts'), ...args], { cwd: repoRoot, encoding: 'utf8', input });
+    const good = seqc(['check', '-'], readFileSync(join(repoRoot, 'examples/vrnn.seq'), 'utf8'));
+    expect(good.status, good.stderr).to.equal(0);
+    expect(good.stdout).to.contain('<stdin>: ok: model vrnn, 3 variables, 6 nets, 1,377,296 parameters');
+    const bad = seqc(['check', '-'], 'model m {\n  observe x[t] : real[2]\n  emission x[t] ~ Normal(y, 1)\n}\n');
+    expect(bad.status).to.equal(1);
+    expect(bad.stderr).to.contain('<stdin>:3:26: error[E0101]: unknown name `y`');
+    const fmt = seqc(['fmt', '-'], 'model m() { observe x[t] : real[2]\n emission x[t] ~ Normal(0, 1) }\n');
+    expect(fmt.status, fmt.stderr).to.equal(0);
+    expect(fmt.stdout).to.equal('model m {\n  observe x[t] : real[2]\n  emission x[t] ~ Normal(0, 1)\n}\n');
+    const check = seqc(['fmt', '--check', '-'], 'model m() { observe x[t] : real[2]\n emission x[t] ~ Normal(0, 1) }\n');
+    expect(check.status).to.equal(1);
+    expect(check.stderr).to.contain('<stdin>: not formatted');
+    const twice = seqc(['check', '-', '-'], '');
+    expect(twice.status).to.equal(2);
+    expect(twice.stderr).to.contain("'-' (standard input) can be given only once");
+  });
+
   it('check: a broken model exits 1 with a located message and a caret', async () => {
     const f = join(tmp, 'broken.seq');
     writeFileSync(f, readFileSync(join(repoRoot, 'examples/vrnn.seq'), 'utf8').replace('prior_net(h[t-1])', 'prior_net(h[t])'));

@@ -8,8 +8,33 @@ import { checkSource, hasErrors, type FrontendResult } from '../compiler/fronten
 import { jsonDiagnostic, positionsFrom } from '../lsp/diagnostics.js';
 import { Exit, UsageError, type Terminal } from './io.js';
 
-/** Reads a model file as strict UTF-8, turning I/O problems into usage errors and bytes that are not UTF-8 into a SourceError. */
+/** The name diagnostics give a model read from standard input (`seqc check -`, `seqc fmt -`). */
+export const STDIN_NAME = '<stdin>';
+
+/** The name a model file argument is reported under: `-` is standard input. */
+export function displayName(path: string): string {
+  return path === '-' ? STDIN_NAME : path;
+}
+
+/** Usage error unless standard input (`-`) is named at most once among the file arguments. */
+export function stdinOnce(files: readonly string[]): void {
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError("'-' (standard input) can be given only once");
+}
+
+/**
+ * Reads a model file as strict UTF-8, turning I/O problems into usage errors and bytes that are
+ * not UTF-8 into a SourceError. `-` reads standard input.
+ */
 export function readModelFile(path: string): string {
+  if (path === '-') {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(0);
+    } catch (e) {
+      throw new UsageError(`cannot read standard input: ${(e as Error).message}`);
+    }
+    return sourceText(STDIN_NAME, bytes);
+  }
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -22,7 +47,7 @@ export function readModelFile(path: string): string {
 
 /** Loads and checks one file; prints its diagnostics. */
 export function frontend(path: string, sets: readonly string[], term: Terminal): FrontendResult {
-  const r = checkSource(path, readModelFile(path), parseOverrides(sets));
+  const r = checkSource(displayName(path), readModelFile(path), parseOverrides(sets));
   for (const d of r.diagnostics) term.err(renderDiagnostic(r.source, d) + '\n');
   return r;
 }
@@ -31,9 +56,11 @@ export function frontend(path: string, sets: readonly string[], term: Terminal):
 export function runCheck(files: readonly string[], opts: { set?: string[]; quiet?: boolean; json?: boolean }, term: Terminal): number {
   let failed = 0;
   parseOverrides(opts.set ?? []);
+  stdinOnce(files);
   if (opts.json) return checkJson(files, opts.set ?? [], term);
-  for (const f of files) {
-    const r = frontend(f, opts.set ?? [], term);
+  for (const file of files) {
+    const f = displayName(file);
+    const r = frontend(file, opts.set ?? [], term);
     if (hasErrors(r.diagnostics) || !r.model) {
       const n = r.diagnostics.filter((d) => d.severity === 'error').length;
       term.err(`${f}: ${n} error${n === 1 ? '' : 's'}`);
@@ -52,8 +79,9 @@ export function runCheck(files: readonly string[], opts: { set?: string[]; quiet
 
 /** `seqc check --json`: one JSON object on stdout, the diagnostics in the language server's shape. */
 function checkJson(files: readonly string[], sets: readonly string[], term: Terminal): number {
-  const results = files.map((f) => {
-    const r = checkSource(f, readModelFile(f), parseOverrides(sets));
+  const results = files.map((file) => {
+    const f = displayName(file);
+    const r = checkSource(f, readModelFile(file), parseOverrides(sets));
     const diagnostics = r.diagnostics.map((d) => jsonDiagnostic(f, d, positionsFrom((o) => r.source.position(o))));
     return { file: f, ok: !hasErrors(r.diagnostics) && r.model !== null, model: r.model?.name ?? null, diagnostics };
   });

@@ -21,7 +21,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
   program
     .command('check')
     .description('parse and check model files; report every error with its location')
-    .argument('<files...>', 'model files (.seq)')
+    .argument('<files...>', 'model files (.seq); - reads standard input')
     .option('--set <name=value>', 'override a hyperparameter (repeatable)', collect, [])
     .option('-q, --quiet', 'print nothing for files without errors')
     .option('--json', 'print the diagnostics as one JSON object (the shape the language server publishes)')
@@ -31,7 +31,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
   program
     .command('fmt')
     .description('rewrite model files in canonical form, keeping comments')
-    .argument('<files...>', 'model files (.seq)')
+    .argument('<files...>', 'model files (.seq); - reads standard input and prints the result')
     .option('--check', 'do not write; exit 1 if a file is not formatted')
     .option('--stdout', 'print the formatted text instead of writing the file')
     .action(async (files: string[], opts: { check?: boolean; stdout?: boolean }) => {
