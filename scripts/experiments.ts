@@ -1,5 +1,6 @@
 /**
- * @file `npm run experiments -- speech|handwriting|music [--budget S] [--models a,b] [--k K] [--quick]`:
+ * @file `npm run experiments -- speech|handwriting|music [--budget S] [--models a,b] [--k K] [--quick]`
+ * (or `index`: only rebuild docs/gallery/README.md):
  * reproduces one table of docs/results.md. It builds the dataset if it is missing, trains every
  * model of the task with the same time budget and seed, one after the other, evaluates each from
  * its best checkpoint on the test split (the ELBO and the importance-sampled estimate with K
@@ -8,7 +9,7 @@
  * docs/gallery/<task>/: samples of every model beside real data, and prefix continuations with
  * the boundary marked. Every step runs the real `seqc` commands in-process; the table prints them.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -266,12 +267,39 @@ function continuationSvg(kind: Task['kind'], v: Record<string, number[][][]>, P:
   ], title);
 }
 
+/** docs/gallery/README.md: every task's real data and each model's samples and continuation, side by side, from what is on disk. */
+function galleryIndex(): void {
+  const root = join('docs', 'gallery');
+  if (!existsSync(root)) return;
+  const titles: Record<string, string> = { speech: 'Speech', handwriting: 'Handwriting', music: 'Polyphonic music' };
+  const out = ['# Generation gallery', '',
+    'Written by `npm run experiments -- speech|handwriting|music` (rebuilt alone with `npm run experiments -- index`): for each task,',
+    'a real test sequence, then for each model two unconditional samples and the continuation of that test sequence from its first half',
+    '(grey or marked: the given prefix). Sounds are 16 kHz WAV files, music also MIDI files; the numbers are in [results.md](../results.md).', ''];
+  for (const task of Object.keys(tasks)) {
+    const dir = join(root, task);
+    if (!existsSync(dir)) continue;
+    out.push(`## ${titles[task] ?? task}`, '');
+    const models = ['real', ...tasks[task]!.models.map((m) => slug(m.label))].filter((m) => existsSync(join(dir, m)));
+    for (const m of models) {
+      const label = m === 'real' ? 'Real data' : tasks[task]!.models.find((x) => slug(x.label) === m)!.label;
+      const files = readdirSync(join(dir, m)).sort();
+      out.push(`### ${label}`, '');
+      for (const svg of files.filter((x) => x.endsWith('.svg'))) out.push(`![${label}: ${svg}](${task}/${m}/${svg})`, '');
+      const sounds = files.filter((x) => x.endsWith('.wav') || x.endsWith('.mid'));
+      if (sounds.length) out.push(`Listen: ${sounds.map((x) => `[${x}](${task}/${m}/${x})`).join(' · ')}`, '');
+    }
+  }
+  writeFileSync(join(root, 'README.md'), out.join('\n'));
+}
+
 async function cli(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'index') { galleryIndex(); process.stderr.write('experiments: wrote docs/gallery/README.md\n'); return 0; }
   const name = argv.find((a) => !a.startsWith('--') && !/^\d/.test(a));
   const opt = (flag: string): string | undefined => { const i = argv.indexOf(flag); return i >= 0 ? argv[i + 1] : undefined; };
   const task = name ? tasks[name] : undefined;
   if (!task) {
-    process.stderr.write(`usage: npm run experiments -- ${Object.keys(tasks).join('|')} [--budget SECONDS] [--models a,b] [--k K] [--quick]\n`);
+    process.stderr.write(`usage: npm run experiments -- ${Object.keys(tasks).join('|')}|index [--budget SECONDS] [--models a,b] [--k K] [--quick]\n`);
     return 2;
   }
   const quick = argv.includes('--quick');
@@ -283,6 +311,7 @@ async function cli(argv: readonly string[]): Promise<number> {
   process.stdout.write(`\n${text}\n`);
   if (!quick && !only) updateResults(name!, text);
   else writeFileSync(join('runs', 'experiments', name!, 'table.md'), text + '\n');
+  galleryIndex();
   process.stderr.write(`experiments: table in ${!quick && !only ? 'docs/results.md' : resolve('runs/experiments', name!, 'table.md')}, gallery in docs/gallery/${name}/\n`);
   return 0;
 }

@@ -37,8 +37,8 @@ function invLogDet(a: number[][]): { inv: number[][]; logDet: number } {
   return { inv: m.map((row) => row.slice(n)), logDet };
 }
 
-/** log p(x_0..x_{L-1}) for one sequence (frames as arrays). */
-export function kalmanLogLik(p: Lgssm, xs: readonly number[][]): number {
+/** The Kalman filter over one sequence: log p(x_0..x_{L-1}) and the predictive p(x_L | x_0..x_{L-1}). */
+function kalman(p: Lgssm, xs: readonly number[][]): { logLik: number; next: { mean: number[]; cov: number[][] } } {
   const F = T(p.Wa);
   const H = T(p.Wc);
   const dz = p.ba.length;
@@ -46,42 +46,32 @@ export function kalmanLogLik(p: Lgssm, xs: readonly number[][]): number {
   let m = new Array<number>(dz).fill(0);
   let P = eye(dz, 0);
   let ll = 0;
-  xs.forEach((x, t) => {
+  /** The state's and the frame's predictive at step t. */
+  const predict = (t: number) => {
     const mPred = t === 0 ? [...p.ba] : mv(F, m).map((v, i) => v + p.ba[i]!);
     const PPred = t === 0 ? eye(dz, p.q * p.q) : add(mm(mm(F, P), T(F)), eye(dz, p.q * p.q));
-    const S = add(mm(mm(H, PPred), T(H)), eye(dx, p.r * p.r));
+    return { mPred, PPred, xMean: mv(H, mPred).map((v, i) => v + p.bc[i]!), S: add(mm(mm(H, PPred), T(H)), eye(dx, p.r * p.r)) };
+  };
+  xs.forEach((x, t) => {
+    const { mPred, PPred, xMean, S } = predict(t);
     const { inv, logDet } = invLogDet(S);
-    const v = x.map((xi, i) => xi - mv(H, mPred)[i]! - p.bc[i]!);
+    const v = x.map((xi, i) => xi - xMean[i]!);
     const quad = v.reduce((s, vi, i) => s + vi * mv(inv, v)[i]!, 0);
     ll += -0.5 * (quad + logDet + dx * Math.log(2 * Math.PI));
     const K = mm(mm(PPred, T(H)), inv);
     m = mPred.map((mi, i) => mi + mv(K, v)[i]!);
     P = mm(add(eye(dz), mm(K, H).map((row) => row.map((val) => -val))), PPred);
   });
-  return ll;
+  const last = predict(xs.length);
+  return { logLik: ll, next: { mean: last.xMean, cov: last.S } };
+}
+
+/** log p(x_0..x_{L-1}) for one sequence (frames as arrays). */
+export function kalmanLogLik(p: Lgssm, xs: readonly number[][]): number {
+  return kalman(p, xs).logLik;
 }
 
 /** The predictive distribution p(x_L | x_0..x_{L-1}) of the next frame: its mean and covariance. */
 export function kalmanPredict(p: Lgssm, xs: readonly number[][]): { mean: number[]; cov: number[][] } {
-  const F = T(p.Wa);
-  const H = T(p.Wc);
-  const dz = p.ba.length;
-  const dx = p.bc.length;
-  let m = new Array<number>(dz).fill(0);
-  let P = eye(dz, 0);
-  const predict = (t: number): { mPred: number[]; PPred: number[][] } => ({
-    mPred: t === 0 ? [...p.ba] : mv(F, m).map((v, i) => v + p.ba[i]!),
-    PPred: t === 0 ? eye(dz, p.q * p.q) : add(mm(mm(F, P), T(F)), eye(dz, p.q * p.q)),
-  });
-  xs.forEach((x, t) => {
-    const { mPred, PPred } = predict(t);
-    const S = add(mm(mm(H, PPred), T(H)), eye(dx, p.r * p.r));
-    const { inv } = invLogDet(S);
-    const v = x.map((xi, i) => xi - mv(H, mPred)[i]! - p.bc[i]!);
-    const K = mm(mm(PPred, T(H)), inv);
-    m = mPred.map((mi, i) => mi + mv(K, v)[i]!);
-    P = mm(add(eye(dz), mm(K, H).map((row) => row.map((val) => -val))), PPred);
-  });
-  const { mPred, PPred } = predict(xs.length);
-  return { mean: mv(H, mPred).map((v, i) => v + p.bc[i]!), cov: add(mm(mm(H, PPred), T(H)), eye(dx, p.r * p.r)) };
+  return kalman(p, xs).next;
 }
