@@ -200,7 +200,7 @@ async function gallery(name: string, task: Task, m: ModelRun, run: string, quick
   const c = await seqc(['sample', '--checkpoint', run, '--prefix', prefixFile, '--steps', String(Math.min(real.length, P * 2)), '--seed', '7', '-o', cont]);
   if (c.code !== 0) throw new Error(`continuing with ${m.label} failed`);
   const samples = JSON.parse(readFileSync(join(cont, 'samples.json'), 'utf8')) as { variables: Record<string, number[][][]> };
-  writeFileSync(join(dir, 'continuation.svg'), continuationSvg(task.kind, samples.variables, P, `${m.label}: continuation of test sequence ${real.id} after ${P} steps (grey: the given prefix)`));
+  writeFileSync(join(dir, 'continuation.svg'), continuationSvg(task.kind, samples.variables, P, `${m.label}: continuation of test sequence ${real.id} after ${P} steps (the given prefix, then the model)`));
   if (task.kind === 'speech') writeFileSync(join(dir, 'continuation.wav'), encodeWav16(Float32Array.from(samples.variables['x']![0]!.flat()), 16000));
   if (task.kind === 'music') writeFileSync(join(dir, 'continuation.mid'), pianoRollToMidi(samples.variables['x']![0]!, { title: `${m.label} continuation` }));
   const realDir = join('docs', 'gallery', name, 'real');
@@ -274,8 +274,8 @@ function galleryIndex(): void {
   const titles: Record<string, string> = { speech: 'Speech', handwriting: 'Handwriting', music: 'Polyphonic music' };
   const out = ['# Generation gallery', '',
     'Written by `npm run experiments -- speech|handwriting|music` (rebuilt alone with `npm run experiments -- index`): for each task,',
-    'a real test sequence, then for each model two unconditional samples and the continuation of that test sequence from its first half',
-    '(grey or marked: the given prefix). Sounds are 16 kHz WAV files, music also MIDI files; the numbers are in [results.md](../results.md).', ''];
+    'a real test sequence, then for each model two unconditional samples and the continuation of that test sequence after its first part (half for speech and music, 200 steps for handwriting)',
+    '(the given prefix drawn apart from the continuation, or its end marked). Sounds are 16 kHz WAV files, music also MIDI files; the numbers are in [results.md](../results.md).', ''];
   for (const task of Object.keys(tasks)) {
     const dir = join(root, task);
     if (!existsSync(dir)) continue;
