@@ -14,6 +14,8 @@ import { pickParticles } from '../../src/runtime/sample.js';
 import { Rng as RuntimeRng } from '../../src/runtime/rng.js';
 import { kalmanPredict, type Lgssm } from '../helpers/kalman.js';
 import { Rng } from '../helpers/random.js';
+import { evaluate, tensor, type Tensor } from '../../src/compiler/ir/index.js';
+import { examples, smallSizes } from '../helpers/examples.js';
 
 // The guide G(z[t-1]) is a net of its own, set equal to the prior's A: it proposes from the prior, blind to
 // the data (the bootstrap proposal), so the guide alone continues as if there were no prefix.
@@ -102,4 +104,35 @@ describe('inference: prefix continuation with a particle filter vs the Kalman fi
     expect(Array.from(a['logw']!.data as Float64Array).every(Number.isFinite)).to.equal(true);
     for (const name of ['sample.x', 'sample.z']) expect(Array.from(a[name]!.data as Float64Array)).to.deep.equal(Array.from(b[name]!.data as Float64Array));
   });
+
+  for (const ex of examples()) {
+    it(`filtered continuation: ${ex.name} builds and runs with K = 3 (prefix kept, finite weights, K·B rows)`, () => {
+      const cc = compile(ex.path, ex.text, { dtype: 'float64', overrides: parseOverrides(smallSizes[ex.name] ?? []) }).compiled!;
+      const g = filterArtifact(cc);
+      const rng = new Rng(31);
+      const [Tt, Bb, K] = [5, 2, 3];
+      const feeds: Record<string, Tensor> = {};
+      for (const i of g.inputs) {
+        const shape = i.shape.map((d) => (d === 'T' ? Tt : d === 'B' ? Bb : d === 'K' ? K : (d as number)));
+        const n = shape.reduce((a, b) => a * b, 1);
+        const v = cc.manifest.variables.find((x) => i.name === `prefix.${x.name}` || i.name === `data.${x.name}`);
+        feeds[i.name] = tensor(shape, i.role === 'mask' ? Array.from({ length: n }, (_, k) => (Math.floor(k / Bb) < 3 ? 1 : 0))
+          : v && v.elem !== 'real' ? Array.from({ length: n }, () => (rng.uniform() < 0.3 ? 1 : 0))
+          : i.law === 'uniform' ? Array.from({ length: n }, () => rng.uniform())
+          : i.law === 'gumbel' ? Array.from({ length: n }, () => -Math.log(-Math.log(rng.uniform() + 1e-12)))
+          : Array.from(rng.normals(n), (x) => (i.role === 'param' ? 0.3 * x : x)));
+      }
+      const out = evaluate(g.ir, feeds);
+      expect(Array.from(out['logw']!.data).every(Number.isFinite), 'finite log-weights').to.equal(true);
+      for (const v of cc.manifest.variables.filter((x) => x.role === 'observe')) {
+        const got = out[`sample.${v.name}`]!;
+        expect(got.shape).to.deep.equal([Tt, K * Bb, v.width]);
+        // Over the prefix (3 steps) every particle holds the given observation.
+        const given = feeds[`prefix.${v.name}`]!.data;
+        for (let t = 0; t < 3; t++) for (let k = 0; k < K; k++) for (let b = 0; b < Bb; b++) for (let w = 0; w < v.width; w++) {
+          expect(got.data[((t * K + k) * Bb + b) * v.width + w]).to.equal(given[(t * Bb + b) * v.width + w]);
+        }
+      }
+    });
+  }
 });
