@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingPackages, type AptNeed } from '../../scripts/datasets/common.js';
 import { buildHandwriting, needs as handwritingNeeds } from '../../scripts/datasets/handwriting.js';
-import { buildMusic, needs as musicNeeds } from '../../scripts/datasets/music.js';
+import { buildMusic, needs as musicNeeds, transpose, transpositions } from '../../scripts/datasets/music.js';
 import { buildSpeech, speechNeeds } from '../../scripts/datasets/speech.js';
 import type { BuildOptions, BuildResult } from '../../scripts/datasets/types.js';
 import { loadDataset, parseColumns, type VarSpec } from '../../src/runtime/data/index.js';
@@ -53,6 +53,16 @@ function validCurve(dir: string): number[] {
   return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('valid_elbo')).map((l) => JSON.parse(l).valid_elbo_per_step as number);
 }
 
+describe('datasets: the music builder transposes training songs within the 88 keys', () => {
+  it('keeps only the shifts that leave every note on the piano, and moves every note', () => {
+    const song = [[21, 60], [], [100, 103]];
+    expect(transpositions(song)).to.deep.equal([1, 2, 3, 4, 5]);
+    expect(transpositions([[30], [105]])).to.deep.equal([-6, -5, -4, -3, -2, -1, 1, 2, 3]);
+    expect(transpositions([[], []])).to.deep.equal([]);
+    expect(transpose(song, 2)).to.deep.equal([[23, 62], [], [102, 105]]);
+  });
+});
+
 describe('datasets: tiny builds from Debian material train the seed models', function () {
   this.timeout(600_000);
   const tmp = mkdtempSync(join(tmpdir(), 'seqppl-datasets-'));
@@ -77,6 +87,14 @@ describe('datasets: tiny builds from Debian material train the seed models', fun
         expect(a.counts.train).to.be.greaterThan(0);
         const ds = loadDataset(out, c.spec, c.columns ? { columns: parseColumns(c.columns, c.spec) } : {});
         expect([ds.train.length, ds.valid.length, ds.test.length]).to.deep.equal([a.counts.train, a.counts.valid, a.counts.test]);
+        if (c.name === 'music') {
+          // The tiny build has one song per split: the training one comes with its transpositions, the others alone.
+          const train = JSON.parse(readFileSync(join(out, 'train.json'), 'utf8')) as number[][][];
+          const shifts = transpositions(train[0]!);
+          expect(shifts.length).to.be.greaterThan(0);
+          expect(train.slice(1)).to.deep.equal(shifts.map((d) => transpose(train[0]!, d)));
+          expect([a.counts.valid, a.counts.test]).to.deep.equal([1, 1]);
+        }
       });
 
       for (const model of [...new Set([...seedModels, c.own.model])]) {
