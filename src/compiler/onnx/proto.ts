@@ -4,6 +4,7 @@
  */
 import { ModelProtoType } from './schema.js';
 import { InternalError } from '../diagnostics.js';
+import { outputProblems } from './legal.js';
 
 /** `TensorProto.DataType` values we use (numbers as in onnx.proto). */
 export enum DataType {
@@ -110,10 +111,18 @@ export interface ModelProto {
   metadataProps?: { key: string; value: string }[];
 }
 
-/** Serializes a model to protobuf bytes; throws `internal:` if it is malformed. */
-export function encodeModel(model: ModelProto): Uint8Array {
+/**
+ * Serializes a model to protobuf bytes; throws `internal:` if it is malformed or lists a graph
+ * output onnxruntime would get wrong (`legal.ts`). `unchecked` skips the latter, for tests that
+ * show what onnxruntime does with such a graph.
+ */
+export function encodeModel(model: ModelProto, opts: { unchecked?: boolean } = {}): Uint8Array {
   const problem = ModelProtoType.verify(model);
   if (problem) throw new InternalError(`malformed ModelProto: ${problem}`);
+  if (!opts.unchecked) {
+    const bad = outputProblems(model);
+    if (bad.length) throw new InternalError(`illegal graph outputs:\n  ${bad.slice(0, 5).join('\n  ')}${bad.length > 5 ? `\n  … and ${bad.length - 5} more` : ''}`);
+  }
   return ModelProtoType.encode(ModelProtoType.fromObject(model)).finish();
 }
 
