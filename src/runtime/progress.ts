@@ -23,6 +23,13 @@ export interface ProgressOptions {
   readonly logEvery?: number;
   /** Milliseconds since an arbitrary origin (default `performance.now`); injectable for tests. */
   readonly now?: () => number;
+  /**
+   * The run's time limit in seconds from `start`, if it has one: the ETA is then the sooner of
+   * the steps left at the measured rate and the time left, and non-TTY mode also logs a line
+   * every twentieth of the limit (a `--time-limit` run with a large `--steps` would otherwise
+   * show an ETA of hours and log only its last line).
+   */
+  readonly timeLimit?: number | null;
 }
 
 /** A progress display for one run; `start`, then `update` per step, then `stop`. */
@@ -33,6 +40,7 @@ export class Progress {
   private startStep = 0;
   private startTime = 0;
   private lastLogged = -1;
+  private lastLoggedAt = 0;
   private step = 0;
   private elbo: number | null = null;
   private valid: number | null = null;
@@ -51,7 +59,7 @@ export class Progress {
   /** Begins at `step` (non-zero when resuming; the rate counts only steps run now). */
   start(step = 0): void {
     this.startStep = this.step = this.lastLogged = step;
-    this.startTime = this.now();
+    this.startTime = this.lastLoggedAt = this.now();
     if (!this.interactive) return;
     this.bar = new cliProgress.SingleBar({
       stream: this.opts.stream as unknown as NodeJS.WritableStream,
@@ -71,7 +79,7 @@ export class Progress {
     if (metrics.valid !== undefined) this.valid = metrics.valid;
     if (this.bar) {
       this.bar.update(step, { rate: formatRate(this.rate()), eta: this.eta(), elbo: formatElbo(this.elbo), valid: formatElbo(this.valid) });
-    } else if (step - this.lastLogged >= this.logEvery || (step >= this.opts.total && step > this.lastLogged)) {
+    } else if (step - this.lastLogged >= this.logEvery || (step >= this.opts.total && step > this.lastLogged) || this.logDue()) {
       this.log();
     }
   }
@@ -92,10 +100,20 @@ export class Progress {
     return seconds > 0 ? (this.step - this.startStep) / seconds : 0;
   }
 
-  /** The time left at the measured rate; `-` until a step has been measured. */
+  /** The time left at the measured rate (or to the time limit, if sooner); `-` until a step has been measured. */
   eta(): string {
     const rate = this.rate();
-    return rate > 0 && this.step > this.startStep ? formatDuration((this.opts.total - this.step) / rate) : '-';
+    if (!(rate > 0 && this.step > this.startStep)) return '-';
+    const bySteps = (this.opts.total - this.step) / rate;
+    const limit = this.opts.timeLimit;
+    const byTime = limit != null ? Math.max(0, limit - (this.now() - this.startTime) / 1000) : Infinity;
+    return formatDuration(Math.min(bySteps, byTime));
+  }
+
+  /** Non-TTY mode under a time limit: a twentieth of it has passed since the last line. */
+  private logDue(): boolean {
+    const limit = this.opts.timeLimit;
+    return limit != null && limit > 0 && this.step > this.lastLogged && this.now() - this.lastLoggedAt >= (limit * 1000) / 20;
   }
 
   private log(): void {
@@ -104,6 +122,7 @@ export class Progress {
     const valid = this.valid === null ? '' : ` | valid ${formatElbo(this.valid)}`;
     this.opts.stream.write(`${this.opts.label ?? 'train'} step ${this.step}/${total}${pct} | ${formatRate(this.rate())} steps/s | ETA ${this.eta()} | ELBO ${formatElbo(this.elbo)}${valid}\n`);
     this.lastLogged = this.step;
+    this.lastLoggedAt = this.now();
   }
 }
 

@@ -126,7 +126,7 @@ async function loop(cfg: TrainConfig, dir: string, p: Awaited<ReturnType<typeof 
     writeCurves(dir);
     await rep.validated?.({ step: s.step, total, validElbo: v, improved, sampleRate: cfg.sampleRate ?? null, model: { compiled: c, spec, store, stats } });
   };
-  const progress = new Progress({ total, stream: rep.stream });
+  const progress = new Progress({ total, stream: rep.stream, timeLimit: cfg.timeLimit });
   progress.start(s.step);
   const t0 = performance.now();
   const deadline = cfg.timeLimit !== null ? t0 + cfg.timeLimit * 1000 : Infinity;
