@@ -60,18 +60,60 @@ export class Phase {
     this.extra.set(key, seq);
   }
 
-  /** Whether an expression reads nothing computed in this phase. */
-  private free(e: CExpr): boolean {
-    return !reads(e).some((r) => this.members.has(r));
+  /** Per node: whether it reads a variable of this phase, and whether it reads any variable. */
+  private readonly flags = new Map<CExpr, { member: boolean; any: boolean }>();
+
+  /**
+   * The flags of `e` and of every node under it, computed once per node bottom-up (any depth,
+   * linear in the tree: a deep model must not make hoisting quadratic or overflow the stack).
+   */
+  private flagsOf(e: CExpr): { member: boolean; any: boolean } {
+    const known = this.flags.get(e);
+    if (known) return known;
+    // Post-order on an explicit stack: a node is flagged once all its children are.
+    const stack: { n: CExpr; open: boolean }[] = [{ n: e, open: false }];
+    while (stack.length) {
+      const top = stack.pop()!;
+      if (this.flags.has(top.n)) continue;
+      if (!top.open) {
+        stack.push({ n: top.n, open: true });
+        for (const c of children(top.n)) if (!this.flags.has(c)) stack.push({ n: c, open: false });
+        continue;
+      }
+      const n = top.n;
+      let member = n.k === 'read' && this.members.has(n.name), any = n.k === 'read';
+      for (const c of children(n)) {
+        const f = this.flags.get(c)!;
+        member ||= f.member;
+        any ||= f.any;
+      }
+      this.flags.set(n, { member, any });
+    }
+    return this.flags.get(e)!;
   }
 
-  /** Maximal hoistable subexpressions that read something (constants stay in the body). */
+  /** Whether an expression reads nothing computed in this phase. */
+  private free(e: CExpr): boolean {
+    return !this.flagsOf(e).member;
+  }
+
+  /** Maximal hoistable subexpressions that read something (constants stay in the body); any depth. */
   private collect(e: CExpr, out: Set<CExpr>): void {
-    if (this.free(e)) {
-      if (reads(e).length) out.add(e);
-      return;
+    this.flagsOf(e);
+    const seen = new Set<CExpr>();
+    const stack: CExpr[] = [e];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      const f = this.flags.get(n)!;
+      if (!f.member) {
+        if (f.any) out.add(n);
+      } else {
+        const cs = children(n);
+        for (let i = cs.length - 1; i >= 0; i--) stack.push(cs[i]!);
+      }
     }
-    for (const c of children(e)) this.collect(c, out);
   }
 
   /** Builds the Scan; returns final carries by key and stacked outputs in order. */
