@@ -99,14 +99,16 @@ export function buildMusic(opts: BuildOptions): BuildResult {
     const bytes = readFileSync(s.file);
     const roll = midiToRoll(bytes, s.file);
     const steps = opts.tiny ? roll.steps.slice(0, 48) : roll.steps;
-    rows.push(`${s.split}\t${splits[s.split].length}\t${s.pkg}\t${s.file}\t${sha256(bytes)}\t${steps.length}\t${roll.outOfRange}\t0`);
-    splits[s.split].push(steps);
+    const sum = sha256(bytes);
+    const add = (song: number[][], d: number): void => {
+      rows.push(`${s.split}\t${splits[s.split].length}\t${s.pkg}\t${s.file}\t${sum}\t${steps.length}\t${roll.outOfRange}\t${d}`);
+      splits[s.split].push(song);
+    };
+    add(steps, 0);
     if (s.split !== 'train') continue;
-    for (const d of transpositions(steps)) {
-      rows.push(`${s.split}\t${splits.train.length}\t${s.pkg}\t${s.file}\t${sha256(bytes)}\t${steps.length}\t${roll.outOfRange}\t${d}`);
-      splits.train.push(transpose(steps, d));
-      transposed++;
-    }
+    const shifts = transpositions(steps);
+    for (const d of shifts) add(transpose(steps, d), d);
+    transposed += shifts.length;
   }
   for (const sp of ['train', 'valid', 'test'] as const) put(opts.out, `${sp}.json`, '[\n' + splits[sp].map((q) => JSON.stringify(q)).join(',\n') + '\n]\n');
   put(opts.out, 'songs.tsv', rows.join('\n') + '\n');

@@ -4,8 +4,9 @@
  * batched product for all steps) and fed to the Scan as a scanned input. Cell input projections
  * are hoisted the same way. The rest — what depends on the carry — is lowered in the body.
  */
-import { children, readsOf, type CExpr } from '../checked.js';
+import { children, type CExpr } from '../checked.js';
 import { InternalError } from '../diagnostics.js';
+import { preorder, run, type Rec } from '../trampoline.js';
 import type { GraphBuilder, ScanParams } from '../ir/builder.js';
 import type { Value } from '../ir/graph.js';
 import { cellInput, lowerExpr, type LowerScope } from './exprs.js';
@@ -61,35 +62,11 @@ export class Phase {
   }
 
   /** Per node: whether it reads a variable of this phase, and whether it reads any variable. */
-  private readonly flags = new Map<CExpr, { member: boolean; any: boolean }>();
+  private readonly flags = new Map<CExpr, Flags>();
 
-  /**
-   * The flags of `e` and of every node under it, computed once per node bottom-up (any depth,
-   * linear in the tree: a deep model must not make hoisting quadratic or overflow the stack).
-   */
-  private flagsOf(e: CExpr): { member: boolean; any: boolean } {
-    const known = this.flags.get(e);
-    if (known) return known;
-    // Post-order on an explicit stack: a node is flagged once all its children are.
-    const stack: { n: CExpr; open: boolean }[] = [{ n: e, open: false }];
-    while (stack.length) {
-      const top = stack.pop()!;
-      if (this.flags.has(top.n)) continue;
-      if (!top.open) {
-        stack.push({ n: top.n, open: true });
-        for (const c of children(top.n)) if (!this.flags.has(c)) stack.push({ n: c, open: false });
-        continue;
-      }
-      const n = top.n;
-      let member = n.k === 'read' && this.members.has(n.name), any = n.k === 'read';
-      for (const c of children(n)) {
-        const f = this.flags.get(c)!;
-        member ||= f.member;
-        any ||= f.any;
-      }
-      this.flags.set(n, { member, any });
-    }
-    return this.flags.get(e)!;
+  /** The flags of `e`, each node's computed once (any depth, linear in the tree). */
+  private flagsOf(e: CExpr): Flags {
+    return this.flags.get(e) ?? run(flagsRec(e, this.members, this.flags));
   }
 
   /** Whether an expression reads nothing computed in this phase. */
@@ -100,19 +77,9 @@ export class Phase {
   /** Maximal hoistable subexpressions that read something (constants stay in the body); any depth. */
   private collect(e: CExpr, out: Set<CExpr>): void {
     this.flagsOf(e);
-    const seen = new Set<CExpr>();
-    const stack: CExpr[] = [e];
-    while (stack.length) {
-      const n = stack.pop()!;
-      if (seen.has(n)) continue;
-      seen.add(n);
+    for (const n of preorder(e, (x) => (this.flags.get(x)!.member ? children(x) : []))) {
       const f = this.flags.get(n)!;
-      if (!f.member) {
-        if (f.any) out.add(n);
-      } else {
-        const cs = children(n);
-        for (let i = cs.length - 1; i >= 0; i--) stack.push(cs[i]!);
-      }
+      if (!f.member && f.any) out.add(n);
     }
   }
 
@@ -173,13 +140,27 @@ export class Phase {
   }
 }
 
+/** Whether an expression reads a variable of the phase (`member`), and whether it reads any. */
+interface Flags {
+  readonly member: boolean;
+  readonly any: boolean;
+}
+
+function* flagsRec(e: CExpr, members: ReadonlySet<string>, memo: Map<CExpr, Flags>): Rec<Flags> {
+  const known = memo.get(e);
+  if (known) return known;
+  let member = e.k === 'read' && members.has(e.name), any = e.k === 'read';
+  for (const c of children(e)) {
+    const f: Flags = yield flagsRec(c, members, memo);
+    member ||= f.member;
+    any ||= f.any;
+  }
+  const f = { member, any };
+  memo.set(e, f);
+  return f;
+}
+
 /** A hoisted value as a full [T, B, w] sequence (scalars broadcast). */
 function fullSeq(o: LowerScope, v: Value, w: number): Value {
   return v.shape.length === 3 ? v : o.b.expand(v, ['T', o.prefix[1]!, w]);
-}
-
-
-/** Names of the variables an expression reads. */
-export function reads(e: CExpr): string[] {
-  return readsOf(e).map((r) => r.name);
 }

@@ -9,7 +9,7 @@
  * reads outer values by name, so every rename and every "who reads this" walks subgraphs too.
  */
 import { dataTypeOf, encodeAttr, valueInfo, type AttrValue, type ElemType, type TensorType } from './builder.js';
-import type { DataType, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
+import { subgraphs, type DataType, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
 import { InternalError } from '../diagnostics.js';
 
 /** Every value name read by a node of `g` or of any of its subgraphs (graph outputs not included). */
@@ -30,11 +30,6 @@ export function graphDefines(g: GraphProto, out = new Set<string>()): Set<string
     for (const s of subgraphs(n)) graphDefines(s, out);
   }
   return out;
-}
-
-/** The subgraphs held by a node's attributes (Scan/Loop bodies, If branches). */
-function subgraphs(n: NodeProto): GraphProto[] {
-  return n.attribute.flatMap((a) => [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]);
 }
 
 const elemTypes: readonly ElemType[] = ['float32', 'float64', 'int32', 'int64', 'bool'];

@@ -4,7 +4,6 @@
  */
 import { ModelProtoType } from './schema.js';
 import { InternalError } from '../diagnostics.js';
-import { outputProblems } from './legal.js';
 
 /** `TensorProto.DataType` values we use (numbers as in onnx.proto). */
 export enum DataType {
@@ -113,7 +112,7 @@ export interface ModelProto {
 
 /**
  * Serializes a model to protobuf bytes; throws `internal:` if it is malformed or lists a graph
- * output onnxruntime would get wrong (`legal.ts`). `unchecked` skips the latter, for tests that
+ * output onnxruntime would get wrong (`outputProblems`). `unchecked` skips the latter, for tests that
  * show what onnxruntime does with such a graph.
  */
 export function encodeModel(model: ModelProto, opts: { unchecked?: boolean } = {}): Uint8Array {
@@ -124,6 +123,40 @@ export function encodeModel(model: ModelProto, opts: { unchecked?: boolean } = {
     if (bad.length) throw new InternalError(`illegal graph outputs:\n  ${bad.slice(0, 5).join('\n  ')}${bad.length > 5 ? `\n  … and ${bad.length - 5} more` : ''}`);
   }
   return ModelProtoType.encode(ModelProtoType.fromObject(model)).finish();
+}
+
+/** The subgraphs held by a node's attributes (Scan/Loop bodies, If branches). */
+export function subgraphs(n: NodeProto): GraphProto[] {
+  return n.attribute.flatMap((a) => [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]);
+}
+
+/**
+ * What is wrong with the outputs of `model`'s graphs, one line per problem (empty: legal).
+ * In every graph, Scan and Loop bodies included, each output must be a value made by a node of
+ * that same graph, listed once: onnxruntime returns zeros (or fails on symbolic shapes) for a
+ * body output that is one of the body's inputs, an outer value or a repeated output, and the
+ * ONNX checker accepts such models (docs/design.md §5.2). The producers of graphs (the IR
+ * builder, the ONNX tape, the model editor) insert the `Identity` copies where they name values;
+ * `encodeModel` runs this check so that a producer that forgets it fails loudly instead of
+ * training on zeros.
+ */
+export function outputProblems(model: ModelProto): string[] {
+  const problems: string[] = [];
+  const visit = (g: GraphProto, where: string): void => {
+    const made = new Set<string>();
+    for (const n of g.node) {
+      for (const y of n.output) if (y) made.add(y);
+      subgraphs(n).forEach((sub, k) => visit(sub, `${where} > ${n.opType} '${n.name ?? n.output[0] ?? '?'}' subgraph ${k}`));
+    }
+    const listed = new Set<string>();
+    for (const o of g.output) {
+      if (listed.has(o.name)) problems.push(`${where}: output '${o.name}' is listed twice`);
+      else if (!made.has(o.name)) problems.push(`${where}: output '${o.name}' is not made by a node of this graph (an input, initializer or outer value needs an Identity)`);
+      listed.add(o.name);
+    }
+  };
+  visit(model.graph, `graph '${model.graph.name ?? ''}'`);
+  return problems;
 }
 
 /** Parses protobuf bytes into a plain model object (int64 fields as numbers, repeated fields always present). */

@@ -155,7 +155,7 @@ describe('scan: the Identity protection matters', () => {
           outs.forEach((v, k) => tape.output(v, k < variant.carries ? step : seq, `o${k}`));
           try {
             const model = makeModel(tape.graph('g'));
-            // The encoder refuses the unsafe graph (legal.ts); unchecked, it shows what onnxruntime makes of it.
+            // The encoder refuses the unsafe graph (outputProblems in proto.ts); unchecked, it shows what onnxruntime makes of it.
             if (!safe) expect(() => encodeModel(model)).to.throw(/illegal graph outputs/);
             const got = await runOnnx(encodeModel(model, { unchecked: !safe }), feeds, { quiet: true });
             results.push(expected.map((e, k) => (sameValues(got[`o${k}`]!.data, e) ? '' : `o${k}`)).filter(Boolean).join(','));
