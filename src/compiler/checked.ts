@@ -25,7 +25,9 @@ export type CExpr =
   /** A recurrent cell step: `state[t] = net(state[t∓1], inputs...)`. */
   | { readonly k: 'cell'; readonly net: string; readonly state: string; readonly prev: CExpr; readonly inputs: readonly CExpr[]; readonly width: number; readonly span: Span }
   /** An implicit affine layer created by a distribution head: x·weight + bias, by parameter name. */
-  | { readonly k: 'affine'; readonly weight: string; readonly bias: string; readonly arg: CExpr; readonly width: number; readonly span: Span };
+  | { readonly k: 'affine'; readonly weight: string; readonly bias: string; readonly arg: CExpr; readonly width: number; readonly span: Span }
+  /** A learned vector used as it is (a head's `free` parameter, e.g. NADE's weights): [width], no batch axes. */
+  | { readonly k: 'param'; readonly name: string; readonly width: number; readonly span: Span };
 
 /** Distribution families of the language (the family table lives in src/inference/families.ts). */
 export type { Family } from '../inference/families.js';
@@ -153,7 +155,7 @@ export interface CheckedModel {
 /** Direct subexpressions of an expression. */
 export function children(e: CExpr): readonly CExpr[] {
   switch (e.k) {
-    case 'const': case 'read': return [];
+    case 'const': case 'read': case 'param': return [];
     case 'unary': case 'neg': case 'slice': case 'sum': case 'affine': return [e.arg];
     case 'binary': return [e.left, e.right];
     case 'concat': return e.parts;

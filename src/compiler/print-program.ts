@@ -5,6 +5,7 @@
  * deeply nested model prints as safely as it compiles.
  */
 import { children, type CDist, type CExpr } from './checked.js';
+import { families } from '../inference/families.js';
 import type { Phase, Site, StepProgram } from './program.js';
 
 /** One checked expression as text. */
@@ -39,12 +40,14 @@ function leaf(e: CExpr, k: readonly string[]): string {
     case 'net': return `${e.net}(${k.join(', ')})`;
     case 'cell': return `${e.net}.step(${k.join(', ')})`;
     case 'affine': return `affine[${e.weight}, ${e.bias}](${k[0]})`;
+    case 'param': return `param[${e.name}]`;
   }
 }
 
 function distText(d: CDist): string {
   const ps = Object.entries(d.params).map(([n, e]) => `${n} = ${exprText(e)}`).join(', ');
-  return `${d.family}${d.components ? `{k=${d.components}}` : ''}(${ps})`;
+  const size = families[d.family].size;
+  return `${d.family}${d.components && size ? `{${size.option}=${d.components}}` : ''}(${ps})`;
 }
 
 function siteText(s: Site): string[] {

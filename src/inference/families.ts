@@ -13,7 +13,7 @@ import type { Value } from '../compiler/ir/graph.js';
 import type { DType } from '../compiler/ir/ops.js';
 
 /** Every distribution family of the language. */
-export const familyList = ['Normal', 'Laplace', 'Bernoulli', 'Categorical', 'MixtureNormal', 'BivariateNormalMixture'] as const;
+export const familyList = ['Normal', 'Laplace', 'Bernoulli', 'NADE', 'Categorical', 'MixtureNormal', 'BivariateNormalMixture'] as const;
 /** A distribution family's name. */
 export type Family = (typeof familyList)[number];
 
@@ -21,7 +21,7 @@ export type Family = (typeof familyList)[number];
 export interface DistValues {
   readonly family: Family;
   readonly params: Readonly<Record<string, Value>>;
-  /** Mixture components (mixtures only). */
+  /** The family's size besides the width (`FamilyRules.size`): mixture components, NADE hidden units. */
   readonly components: number | null;
   /** Width n of the variable. */
   readonly width: number;
@@ -49,8 +49,26 @@ export interface NoiseSpec {
   readonly law: NoiseLaw;
 }
 
-/** How a `Family.head` output is mapped into a parameter's domain. */
-export type HeadTransform = 'identity' | 'positive' | 'correlation';
+/**
+ * How a `Family.head` makes a parameter: an affine layer from the head's input mapped into the
+ * parameter's domain (`identity`, `positive`, `correlation`), or `free`: a learned vector that does
+ * not depend on the input (NADE's weight matrices, shared by every step and sequence).
+ */
+export type HeadTransform = 'identity' | 'positive' | 'correlation' | 'free';
+
+/**
+ * An integer a family takes besides the variable's width: a mixture's components, NADE's hidden
+ * units. A head takes it as the named option `option` (mixtures also as a third positional
+ * argument); written directly, the family reads it from the width of the parameter `from`.
+ */
+export interface SizeRule {
+  readonly option: string;
+  /** What the number counts, for messages: `components`, `hidden units`. */
+  readonly what: string;
+  readonly from: string;
+  /** Whether a head accepts it as its third positional argument too. */
+  readonly positional: boolean;
+}
 
 /** Values a variable drawn from a family takes: element type of the language. */
 export type Support = 'real' | 'binary' | 'cat';
@@ -60,14 +78,16 @@ export interface FamilyRules {
   /** Parameter names, in positional order. */
   readonly params: readonly string[];
   readonly support: Support;
-  /** Mixtures take the number of components from their logits (or `k =` in a head). */
-  readonly mixture: boolean;
-  /** Widths each parameter may have, given the variable width n and components k (the first is the full width). */
+  /** The family's extra size (`k` below), or null when its parameters depend on the width only. */
+  readonly size: SizeRule | null;
+  /** Widths each parameter may have, given the variable width n and the size k (the first is the full width). */
   readonly widths: (n: number, k: number) => readonly (readonly number[])[];
   /** Why the family cannot describe a variable of width n, or null. */
   readonly widthError: (n: number) => string | null;
   /** Domain of each parameter when produced by a head. */
   readonly head: Readonly<Record<string, HeadTransform>>;
+  /** Initialization bound U(-a, a) of a head's `free` parameters, given n and k. */
+  readonly freeInit?: (param: string, n: number, k: number) => number;
   /** Noise inputs needed to draw one sample for generation. */
   readonly noise: (n: number, k: number | null) => readonly NoiseSpec[];
   /** log p(x) summed over the variable's width. */
@@ -186,8 +206,64 @@ function klNormalNormal(ctx: DistCtx, q: DistValues, p: DistValues): Value {
   return sumLast(ctx, b.sub(b.add(b.sub(b.log(sp), b.log(sq)), ratio), c(ctx, 0.5)), q.width);
 }
 
+/** A NADE weight parameter [..., n·H] as [..., n, H]: key j's H weights are features j·H … j·H+H-1. */
+function keyMajor(ctx: DistCtx, v: Value, n: number, H: number): Value {
+  return ctx.b.reshape(v, [...v.shape.slice(0, -1), n, H]);
+}
+
+/**
+ * NADE (Larochelle & Murray 2011) over n bits with H hidden units: the logit of bit i given the
+ * bits before it, b_i + V_i·σ(c + Σ_{j<i} x_j W_j), for every i at once ([..., n]). The sums over
+ * the preceding bits are one exclusive running sum of x_j W_j along the key axis, so the density
+ * costs O(n·H) per position and needs no loop.
+ */
+function nadeLogits(ctx: DistCtx, d: DistValues, x: Value): Value {
+  const { b } = ctx;
+  const n = d.width;
+  const H = d.components!;
+  const W = keyMajor(ctx, d.params['win']!, n, H);
+  const a = b.mul(b.reshape(x, [...x.shape, 1]), W);
+  const r = a.shape.length;
+  const c0 = d.params['hbias']!;
+  const pre = b.add(b.cumSum(a, r - 2, false, true), b.reshape(c0, [...c0.shape.slice(0, -1), 1, H]));
+  const V = keyMajor(ctx, d.params['wout']!, n, H);
+  return b.add(d.params['logits']!, b.reduceSum(b.mul(b.sigmoid(pre), V), [r - 1], false));
+}
+
+/** Row i of a [..., n, H] weight as [..., H]. */
+function keyRow(ctx: DistCtx, W: Value, i: number): Value {
+  const r = W.shape.length;
+  return ctx.b.reshape(ctx.b.slice(W, r - 2, i, i + 1), [...W.shape.slice(0, -2), W.shape[r - 1]!]);
+}
+
+/**
+ * Ancestral sampling from NADE: bit i is drawn from its conditional given the bits already drawn,
+ * so the n draws are unrolled into the graph (about ten ops per bit), with the hidden
+ * pre-activation carried along.
+ */
+function nadeSample(ctx: DistCtx, d: DistValues, u: Value): Value {
+  const { b, prefix } = ctx;
+  const n = d.width;
+  const H = d.components!;
+  const r = prefix.length;
+  const W = keyMajor(ctx, d.params['win']!, n, H);
+  const V = keyMajor(ctx, d.params['wout']!, n, H);
+  const logits = atWidth(ctx, d.params['logits']!, n);
+  let acc = d.params['hbias']!;
+  const bits: Value[] = [];
+  for (let i = 0; i < n; i++) {
+    const hv = b.mul(b.sigmoid(acc), keyRow(ctx, V, i));
+    const lg = b.add(b.slice(logits, r, i, i + 1), b.reduceSum(hv, [hv.shape.length - 1], true));
+    const xi = b.cast(b.greater(b.sigmoid(lg), b.slice(u, r, i, i + 1)), ctx.dtype);
+    bits.push(xi);
+    if (i < n - 1) acc = b.add(acc, b.mul(xi, keyRow(ctx, W, i)));
+  }
+  return bits.length === 1 ? bits[0]! : b.concat(bits, r);
+}
+
 const noWidthLimit = (): null => null;
-const locScaleParams = { params: ['loc', 'scale'], support: 'real', mixture: false, widths: (n: number) => [[n, 1], [n, 1]], widthError: noWidthLimit, head: { loc: 'identity', scale: 'positive' } } as const;
+const components: SizeRule = { option: 'k', what: 'components', from: 'logits', positional: true };
+const locScaleParams = { params: ['loc', 'scale'], support: 'real', size: null, widths: (n: number) => [[n, 1], [n, 1]], widthError: noWidthLimit, head: { loc: 'identity', scale: 'positive' } } as const;
 const mixtureNoise = (n: number, k: number | null): NoiseSpec[] => [{ kind: 'eps', width: n, law: 'normal' }, { kind: 'gumbel', width: k!, law: 'gumbel' }];
 
 /** The table. */
@@ -220,7 +296,7 @@ export const families: { readonly [F in Family]: FamilyRules } = {
     enumerate: null,
   },
   Bernoulli: {
-    params: ['logits'], support: 'binary', mixture: false, widths: (n) => [[n, 1]], widthError: noWidthLimit, head: { logits: 'identity' },
+    params: ['logits'], support: 'binary', size: null, widths: (n) => [[n, 1]], widthError: noWidthLimit, head: { logits: 'identity' },
     noise: (n) => [{ kind: 'u', width: n, law: 'uniform' }],
     // log p = x·l - softplus(l)
     logProb: (ctx, d, x) => sumLast(ctx, ctx.b.sub(ctx.b.mul(x, d.params['logits']!), ctx.b.softplus(d.params['logits']!)), d.width),
@@ -234,9 +310,32 @@ export const families: { readonly [F in Family]: FamilyRules } = {
     kl: {},
     enumerate: null,
   },
+  NADE: {
+    // Bits drawn one after another, each given the ones before it (Larochelle & Murray 2011):
+    // p(x) = Π_i Bernoulli(x_i | b_i + V_i·σ(c + Σ_{j<i} x_j W_j)). `logits` are the biases b
+    // (width n), `hbias` the hidden biases c (width H), `win` and `wout` the key-major weights W
+    // and V (n·H each). A head makes b and c from its input and W, V free parameters shared by
+    // every step, as RNN-NADE does (Boulanger-Lewandowski et al. 2012).
+    params: ['logits', 'hbias', 'win', 'wout'], support: 'binary',
+    size: { option: 'hidden', what: 'hidden units', from: 'hbias', positional: false },
+    widths: (n, k) => [[n, 1], [k], [n * k], [n * k]], widthError: noWidthLimit,
+    head: { logits: 'identity', hbias: 'identity', win: 'free', wout: 'free' },
+    freeInit: (param, n, k) => 1 / Math.sqrt(param === 'win' ? n : k),
+    noise: (n) => [{ kind: 'u', width: n, law: 'uniform' }],
+    // log p = Σ_i x_i·l_i - softplus(l_i), l_i the conditional logit of bit i
+    logProb: (ctx, d, x) => {
+      const l = nadeLogits(ctx, d, x);
+      return sumLast(ctx, ctx.b.sub(ctx.b.mul(x, l), ctx.b.softplus(l)), d.width);
+    },
+    sample: (ctx, d, noise) => nadeSample(ctx, d, noise['u']!),
+    rsample: null,
+    entropy: null,
+    kl: {},
+    enumerate: null,
+  },
   Categorical: {
     // A one-hot vector of width K; logits of width K (unnormalized log-probabilities).
-    params: ['logits'], support: 'cat', mixture: false, widths: (n) => [[n]], widthError: (n) => (n >= 2 ? null : 'a categorical variable needs at least 2 categories'),
+    params: ['logits'], support: 'cat', size: null, widths: (n) => [[n]], widthError: (n) => (n >= 2 ? null : 'a categorical variable needs at least 2 categories'),
     head: { logits: 'identity' },
     noise: (n) => [{ kind: 'gumbel', width: n, law: 'gumbel' }],
     // log p(x) = Σ_k x_k log softmax(l)_k for one-hot x
@@ -260,7 +359,7 @@ export const families: { readonly [F in Family]: FamilyRules } = {
     enumerate: (ctx, d) => logSoftmax(ctx, atWidth(ctx, d.params['logits']!, d.width)),
   },
   MixtureNormal: {
-    params: ['logits', 'locs', 'scales'], support: 'real', mixture: true, widths: (n, k) => [[k], [k * n], [k * n]], widthError: noWidthLimit,
+    params: ['logits', 'locs', 'scales'], support: 'real', size: components, widths: (n, k) => [[k], [k * n], [k * n]], widthError: noWidthLimit,
     head: { logits: 'identity', locs: 'identity', scales: 'positive' },
     noise: mixtureNoise,
     logProb: mixtureLogProb,
@@ -279,7 +378,7 @@ export const families: { readonly [F in Family]: FamilyRules } = {
     enumerate: null,
   },
   BivariateNormalMixture: {
-    params: ['logits', 'locs', 'scales', 'corr'], support: 'real', mixture: true, widths: (_n, k) => [[k], [2 * k], [2 * k], [k]],
+    params: ['logits', 'locs', 'scales', 'corr'], support: 'real', size: components, widths: (_n, k) => [[k], [2 * k], [2 * k], [k]],
     widthError: (n) => (n === 2 ? null : `it is a distribution over 2-d points and the variable has width ${n}`),
     head: { logits: 'identity', locs: 'identity', scales: 'positive', corr: 'correlation' },
     noise: mixtureNoise,

@@ -28,6 +28,10 @@ export const families: { readonly [F in Family]: FamilyHelp } = {
     signature: 'Bernoulli(logits)', support: 'binary[n]', head: 'Bernoulli.head(v[, n])',
     doc: 'independent bits with probabilities sigmoid(logits); `logits` of width n or 1.',
   },
+  NADE: {
+    signature: 'NADE(logits, hbias, win, wout)', support: 'binary[n]', head: 'NADE.head(v[, n], hidden = H)',
+    doc: 'bits drawn one after another, each given the ones before it through H hidden units (Larochelle & Murray 2011); `logits` n, `hbias` H, `win` and `wout` n·H (key-major). A head makes `logits` and `hbias` from v and learns `win`, `wout` as free parameters.',
+  },
   Categorical: {
     signature: 'Categorical(logits)', support: 'cat[K]', head: 'Categorical.head(v[, K])',
     doc: 'one of K categories with probabilities softmax(logits); a `cat` latent is summed out exactly (the forward algorithm), never sampled in training.',

@@ -102,6 +102,19 @@ export function oracleLogProb(family: CDist['family'], p: Record<string, Float64
         s += x[i]! * l - softplus(l);
       }
       return s;
+    case 'NADE': {
+      // Larochelle & Murray 2011: bit i given the bits before it through H hidden units,
+      // a = c + Σ_{j<i} x_j W_j, l_i = b_i + V_i·σ(a); W and V key-major (row i at i·H).
+      const H = k!;
+      const a = Array.from({ length: H }, (_, h) => at(p.hbias!, h));
+      for (let i = 0; i < n; i++) {
+        let l = at(p.logits!, i);
+        for (let h = 0; h < H; h++) l += at(p.wout!, i * H + h) * sigmoid(a[h]!);
+        s += x[i]! * l - softplus(l);
+        for (let h = 0; h < H; h++) a[h] = a[h]! + x[i]! * at(p.win!, i * H + h);
+      }
+      return s;
+    }
     case 'MixtureNormal': {
       const K = k!;
       const lw = Array.from(p.logits!);
@@ -323,6 +336,7 @@ class SequenceOracle {
       case 'sum': return Float64Array.of(this.expr(e.arg, t).reduce((a, x) => a + x, 0));
       case 'net': return this.ffNet(this.m.nets.get(e.net)!, this.concat(e.args.map((a) => this.expr(a, t))));
       case 'affine': return this.affine(this.expr(e.arg, t), this.param(e.weight), this.param(e.bias), e.width);
+      case 'param': return this.param(e.name);
       case 'cell': throw new Error('oracle: a cell outside a state update');
     }
   }

@@ -5,7 +5,7 @@
 import type * as A from '../ast.js';
 import { isNamed } from '../ast.js';
 import type { CDist, CExpr, Family, ParamInfo, VarInfo } from '../checked.js';
-import type { Diagnostic } from '../diagnostics.js';
+import { InternalError, type Diagnostic } from '../diagnostics.js';
 import * as E from '../errors.js';
 import { checkSizeLimit, evalConst } from './dims.js';
 import type { ExprChecker, ExprContext } from './exprs.js';
@@ -67,7 +67,7 @@ function direct(d: A.Dist, family: Family, spec: FamilyRules, site: DistSite, ex
     else ok = false;
   }
   if (!ok) return null;
-  const k = spec.mixture ? checked['logits']!.width : 1;
+  const k = spec.size ? checked[spec.size.from]!.width : 1;
   const n = site.target.width;
   const widths = spec.widths(n, k);
   for (let i = 0; i < spec.params.length; i++) {
@@ -75,12 +75,12 @@ function direct(d: A.Dist, family: Family, spec: FamilyRules, site: DistSite, ex
     const allowed = widths[i]!;
     if (!allowed.includes(checked[p]!.width)) {
       const expect = allowed.length === 2 ? `${allowed[0]} (or 1, broadcast)` : `${allowed[0]}`;
-      const why = spec.mixture ? `${site.target.name}[t] : ${site.target.elem}[${n}] with ${k} components` : `${site.target.name}[t] : ${site.target.elem}[${n}]`;
+      const why = spec.size ? `${site.target.name}[t] : ${site.target.elem}[${n}] with ${k} ${spec.size.what} (the width of \`${spec.size.from}\`)` : `${site.target.name}[t] : ${site.target.elem}[${n}]`;
       diags.push(E.distParamWidth(bound.get(p)!.span, family, p, expect, checked[p]!.width, why));
       ok = false;
     }
   }
-  return ok ? { family, params: checked, components: spec.mixture ? k : null, width: n, span: d.span } : null;
+  return ok ? { family, params: checked, components: spec.size ? k : null, width: n, span: d.span } : null;
 }
 
 /** Matches positional and named arguments to parameter names. */
@@ -113,22 +113,24 @@ function bindArgs(d: A.Dist, family: string, names: readonly string[], diags: Di
   return ok ? out : null;
 }
 
-/** `Family.head(v [, n] [, k = K])`: affine layers from v to every parameter. */
+/** `Family.head(v [, n] [, k = K])` (the size option by the family's name for it: `k`, `hidden`). */
 function head(d: A.Dist, family: Family, spec: FamilyRules, site: DistSite, ex: ExprChecker,
   hyper: ReadonlyMap<string, number>, diags: Diagnostic[], params: ParamInfo[]): CDist | null {
   const pos = d.args.filter((a): a is A.Expr => !isNamed(a));
   const named = new Map(d.args.filter(isNamed).map((a) => [a.name.name, a] as const));
   const n = site.target.width;
+  const size = spec.size;
   let ok = true;
   for (const [name, a] of named) {
-    if (name !== 'k' || !spec.mixture) {
-      diags.push(E.badOption(a.name.span, `${family}.head has no option \`${name}\``, spec.mixture ? 'its options are k (components)' : undefined));
+    if (name !== size?.option) {
+      diags.push(E.badOption(a.name.span, `${family}.head has no option \`${name}\``, size ? `its option is ${size.option} (${size.what})` : undefined));
       ok = false;
     }
   }
-  const maxPos = spec.mixture ? 3 : 2;
+  const usage = size ? `(input, size, ${size.option} = ${size.what})` : '(input, size)';
+  const maxPos = size?.positional ? 3 : 2;
   if (pos.length < 1 || pos.length > maxPos) {
-    diags.push(E.arity(d.span, `${family}.head`, spec.mixture ? '(input, size, k = components)' : '(input, size)', d.args.length));
+    diags.push(E.arity(d.span, `${family}.head`, usage, d.args.length));
     return null;
   }
   const input = ex.check(pos[0]!, site.ctx);
@@ -141,20 +143,20 @@ function head(d: A.Dist, family: Family, spec: FamilyRules, site: DistSite, ex: 
     }
   }
   let k = 1;
-  if (spec.mixture) {
-    if (named.has('k') && pos[2]) {
-      diags.push(E.badOption(named.get('k')!.span, `${family}.head: the number of components is given twice`, 'keep `k = ...` and drop the third positional argument'));
+  if (size) {
+    if (named.has(size.option) && pos[2]) {
+      diags.push(E.badOption(named.get(size.option)!.span, `${family}.head: the number of ${size.what} is given twice`, `keep \`${size.option} = ...\` and drop the third positional argument`));
       return null;
     }
-    const kExpr = named.get('k')?.value ?? pos[2];
+    const kExpr = named.get(size.option)?.value ?? pos[2];
     if (!kExpr) {
-      diags.push(E.badOption(d.span, `${family}.head needs the number of components`, `add \`k = 10\``));
+      diags.push(E.badOption(d.span, `${family}.head needs the number of ${size.what}`, `add \`${size.option} = ${size.option === 'k' ? 10 : 64}\``));
       return null;
     }
     const v = evalConst(kExpr, hyper, diags);
     if (v === null) return null;
     if (!Number.isInteger(v) || v < 1) {
-      diags.push(E.badDimension(kExpr.span, v, 'the number of components must be a positive integer'));
+      diags.push(E.badDimension(kExpr.span, v, `the number of ${size.what} must be a positive integer`));
       return null;
     }
     checkSizeLimit(kExpr.span, v, diags);
@@ -174,12 +176,19 @@ export function headDist(family: Family, input: CExpr, n: number, k: number, pre
   const out: Record<string, CExpr> = {};
   spec.params.forEach((p, i) => {
     const w = widths[i]![0]!;
+    if (spec.head[p] === 'free') {
+      const bound = spec.freeInit?.(p, n, k);
+      if (bound === undefined) throw new InternalError(`${family}: free head parameter ${p} has no initialization`);
+      params.push({ name: `${prefix}.${p}`, shape: [w], init: { kind: 'uniform', bound } });
+      out[p] = { k: 'param', name: `${prefix}.${p}`, width: w, span };
+      return;
+    }
     params.push({ name: `${prefix}.${p}.weight`, shape: [input.width, w], init: { kind: 'uniform', bound: 1 / Math.sqrt(input.width) } });
     params.push({ name: `${prefix}.${p}.bias`, shape: [w], init: { kind: 'zeros' } });
     const lin: CExpr = { k: 'affine', weight: `${prefix}.${p}.weight`, bias: `${prefix}.${p}.bias`, arg: input, width: w, span };
     out[p] = headTransform(spec.head[p] ?? 'identity', lin, span);
   });
-  return { family, params: out, components: spec.mixture ? k : null, width: n, span };
+  return { family, params: out, components: spec.size ? k : null, width: n, span };
 }
 
 /** Maps a raw affine output to the parameter's domain: softplus for scales, tanh for correlations. */
@@ -195,5 +204,6 @@ function headTransform(kind: HeadTransform, lin: CExpr, span: A.Span): CExpr {
       return { k: 'binary', op: '*', left: th, right: { k: 'const', value: 1 - 1e-6, width: 1, span }, width: lin.width, span };
     }
     case 'identity': return lin;
+    case 'free': throw new InternalError('headTransform: a free parameter has no affine layer');
   }
 }

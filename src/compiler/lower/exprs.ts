@@ -67,6 +67,7 @@ function* lower(s: LowerScope, e: CExpr): Rec<Value> {
       return applyNet(s, net, concatLast(s, args, e.args.map((a) => a.width)));
     }
     case 'affine': return affine(s, e.weight, e.bias, widen(s, yield lower(s, e.arg), e.arg.width));
+    case 'param': return s.param(e.name);
     case 'cell': throw new InternalError('lower: a recurrent cell outside a state update');
   }
   throw new InternalError(`lower: unhandled expression ${(e as CExpr).k}`);

@@ -172,6 +172,7 @@ class Lowering {
         else [ps.weightIh, ps.weightHh, ps.biasIh, ps.biasHh].forEach((n) => { if (n) out.add(n); });
       }
       if (x.k === 'affine') out.add(x.weight).add(x.bias);
+      if (x.k === 'param') out.add(x.name);
       if (x.k === 'cell') { const ip = this.m.vars.get(x.state)!.initParam; if (ip) out.add(ip); }
       stack.push(...children(x));
     }
