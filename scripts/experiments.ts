@@ -8,6 +8,8 @@
  * docs/results.md between the task's markers, and draws the task's generation gallery into
  * docs/gallery/<task>/: samples of every model beside real data, and prefix continuations with
  * the boundary marked. Every step runs the real `seqc` commands in-process; the table prints them.
+ * With `--models`, only those models are trained and their rows replace the ones in the published
+ * table (which must have the same budget); the other rows and their commands are kept.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -73,6 +75,20 @@ const tasks: Record<string, Task> = {
       { label: 'VRNN', file: 'examples/vrnn_polyphonic.seq' },
       { label: 'SRNN', file: 'examples/srnn_polyphonic.seq' },
       { label: 'DMM', file: 'examples/dmm.seq' },
+      { label: 'RNN-NADE', file: 'examples/rnn_nade_polyphonic.seq' },
+      { label: 'SRNN-NADE', file: 'examples/srnn_nade_polyphonic.seq' },
+    ],
+  },
+  // The same held-out songs, 1.8 times the training steps (Freedoom's songs added): the models
+  // that did best on `music`, to see how much of their gap is the small training split.
+  'music-plus': {
+    data: 'data/cache/music-plus', kind: 'music', common: ['--max-len', '100', '--valid-every', '100'],
+    models: [
+      { label: 'RNN', file: 'examples/rnn_polyphonic.seq' },
+      { label: 'STORN', file: 'examples/storn_polyphonic.seq' },
+      { label: 'SRNN', file: 'examples/srnn_polyphonic.seq' },
+      { label: 'RNN-NADE', file: 'examples/rnn_nade_polyphonic.seq' },
+      { label: 'SRNN-NADE', file: 'examples/srnn_nade_polyphonic.seq' },
     ],
   },
 };
@@ -144,24 +160,72 @@ async function runTask(name: string, task: Task, o: { budget: number; k: number;
   return rows;
 }
 
+/** One rendered row of a results table: its Markdown line and the two commands that made it. */
+interface RenderedRow {
+  readonly label: string;
+  readonly line: string;
+  readonly commands: readonly string[];
+}
+
+/** The Markdown line and commands of a row. */
+function render(task: Task, r: Row): RenderedRow {
+  const est = r.exact ? 'exact' : `IWAE-${r.k}`;
+  const line = task.kind === 'music'
+    ? `| ${r.label} | ${(-r.elboPerStep).toFixed(3)}${r.exact ? ' (exact)' : ''} | ${(-r.iwaePerStep).toFixed(3)} (${est}) | ${r.params.toLocaleString('en-US')} | ${r.steps} | ${r.seconds.toFixed(0)} |`
+    : `| ${r.label} | ${r.elboPerSeq.toFixed(1)} | ${r.elboPerStep.toFixed(2)} | ${r.iwaePerSeq.toFixed(1)} (${est}) | ${r.iwaePerStep.toFixed(2)} | ${r.params.toLocaleString('en-US')} | ${r.steps} | ${r.seconds.toFixed(0)} |`;
+  return { label: r.label, line, commands: [r.train, `${r.eval} --json`] };
+}
+
+/** The first line of a task's table: the budget and how to rebuild it. */
+function budgetLine(name: string, task: Task, budget: number): string {
+  return `Budget: ${budget} s of training per model, one model at a time, ${defaultThreads()} intra-op threads on a ${availableParallelism()}-core machine (seed 1, constant learning rate 1e-3, batch 16${task.common.includes('--max-len') ? ', windows of 100 steps' : ''}); evaluation on the whole test split from the best checkpoint. Rebuild with \`npm run experiments -- ${name}${budget === 600 ? '' : ` --budget ${budget}`}\`.`;
+}
+
 /** The Markdown table of a task. */
-function table(name: string, task: Task, rows: readonly Row[], budget: number): string {
+function table(name: string, task: Task, rows: readonly RenderedRow[], budget: number): string {
   const music = task.kind === 'music';
   const lines = [
-    `Budget: ${budget} s of training per model, one model at a time, ${defaultThreads()} intra-op threads on a ${availableParallelism()}-core machine (seed 1, constant learning rate 1e-3, batch 16${task.common.includes('--max-len') ? ', windows of 100 steps' : ''}); evaluation on the whole test split from the best checkpoint. Rebuild with \`npm run experiments -- ${name}${budget === 600 ? '' : ` --budget ${budget}`}\`.`,
+    budgetLine(name, task, budget),
     '',
     music
       ? '| model | NLL per step, bound (−ELBO) | NLL per step, estimate (IWAE-K) | parameters | steps | time (s) |'
       : '| model | ELBO per sequence | ELBO per step | log p(x) per sequence | log p(x) per step | parameters | steps | time (s) |',
     music ? '|---|---:|---:|---:|---:|---:|' : '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => r.line),
   ];
-  for (const r of rows) {
-    const est = r.exact ? 'exact' : `IWAE-${r.k}`;
-    if (music) lines.push(`| ${r.label} | ${(-r.elboPerStep).toFixed(3)}${r.exact ? ' (exact)' : ''} | ${(-r.iwaePerStep).toFixed(3)} (${est}) | ${r.params.toLocaleString('en-US')} | ${r.steps} | ${r.seconds.toFixed(0)} |`);
-    else lines.push(`| ${r.label} | ${r.elboPerSeq.toFixed(1)} | ${r.elboPerStep.toFixed(2)} | ${r.iwaePerSeq.toFixed(1)} (${est}) | ${r.iwaePerStep.toFixed(2)} | ${r.params.toLocaleString('en-US')} | ${r.steps} | ${r.seconds.toFixed(0)} |`);
-  }
-  lines.push('', 'Commands (each row):', '', '```sh', ...rows.flatMap((r) => [r.train, `${r.eval} --json`]), '```');
+  lines.push('', 'Commands (each row):', '', '```sh', ...rows.flatMap((r) => r.commands), '```');
   return lines.join('\n');
+}
+
+/**
+ * The rows of the task's table now in docs/results.md (null if it has none): each row's line and
+ * its commands (two per row, in row order), so that a run of some models (`--models`) replaces
+ * their rows and keeps the others. The table must have been made with the same budget.
+ */
+function publishedRows(name: string, budget: number, task: Task): RenderedRow[] | null {
+  const file = 'docs/results.md';
+  if (!existsSync(file)) return null;
+  const doc = readFileSync(file, 'utf8');
+  const [open, close] = [`<!-- results:${name} -->`, `<!-- /results:${name} -->`];
+  const i = doc.indexOf(open), j = doc.indexOf(close);
+  if (i < 0 || j < i) return null;
+  const block = doc.slice(i + open.length, j).split('\n');
+  const first = block.find((l) => l.startsWith('Budget:'));
+  if (first !== budgetLine(name, task, budget)) {
+    throw new Error(`docs/results.md's ${name} table was made with another budget or setup (${first ?? 'no budget line'}): rerun the whole task, or pass the table's --budget`);
+  }
+  const rowLines = block.filter((l) => l.startsWith('| ') && !l.startsWith('| model |'));
+  const sh = block.slice(block.indexOf('```sh') + 1, block.lastIndexOf('```'));
+  if (sh.length !== 2 * rowLines.length) throw new Error(`docs/results.md's ${name} table has ${rowLines.length} rows but ${sh.length} commands (two per row expected)`);
+  return rowLines.map((line, k) => ({ label: line.split('|')[1]!.trim(), line, commands: sh.slice(2 * k, 2 * k + 2) }));
+}
+
+/** The published rows with those just measured put in (in the task's model order). */
+function mergeRows(task: Task, published: readonly RenderedRow[], fresh: readonly RenderedRow[]): RenderedRow[] {
+  const byLabel = new Map(published.map((r) => [r.label, r] as const));
+  for (const r of fresh) byLabel.set(r.label, r);
+  const order = task.models.map((m) => m.label);
+  return [...byLabel.values()].sort((a, b) => (order.indexOf(a.label) + 1 || Infinity) - (order.indexOf(b.label) + 1 || Infinity));
 }
 
 /** Replaces the text between `<!-- results:NAME -->` and `<!-- /results:NAME -->` in docs/results.md. */
@@ -271,7 +335,7 @@ function continuationSvg(kind: Task['kind'], v: Record<string, number[][][]>, P:
 function galleryIndex(): void {
   const root = join('docs', 'gallery');
   if (!existsSync(root)) return;
-  const titles: Record<string, string> = { speech: 'Speech', handwriting: 'Handwriting', music: 'Polyphonic music' };
+  const titles: Record<string, string> = { speech: 'Speech', handwriting: 'Handwriting', music: 'Polyphonic music', 'music-plus': 'Polyphonic music, with Freedoom\'s songs in training' };
   const out = ['# Generation gallery', '',
     'Written by `npm run experiments -- speech|handwriting|music` (rebuilt alone with `npm run experiments -- index`): for each task,',
     'a real test sequence, then for each model two unconditional samples and the continuation of that test sequence after its first part (half for speech and music, 200 steps for handwriting)',
@@ -306,13 +370,15 @@ async function cli(argv: readonly string[]): Promise<number> {
   const budget = Number(opt('--budget') ?? (quick ? 20 : 600));
   const k = Number(opt('--k') ?? (quick ? 10 : 100));
   const only = opt('--models') ? new Set(opt('--models')!.split(',')) : null;
-  const rows = await runTask(name!, task, { budget, k, only, quick });
-  const text = table(name!, task, rows, budget);
+  // A partial run (--models) must match the published table's budget; checked before training.
+  const published = !quick && only ? publishedRows(name!, budget, task) : null;
+  const rows = (await runTask(name!, task, { budget, k, only, quick })).map((r) => render(task, r));
+  const text = table(name!, task, published ? mergeRows(task, published, rows) : rows, budget);
   process.stdout.write(`\n${text}\n`);
-  if (!quick && !only) updateResults(name!, text);
+  if (!quick) updateResults(name!, text);
   else writeFileSync(join('runs', 'experiments', name!, 'table.md'), text + '\n');
   galleryIndex();
-  process.stderr.write(`experiments: table in ${!quick && !only ? 'docs/results.md' : resolve('runs/experiments', name!, 'table.md')}, gallery in docs/gallery/${name}/\n`);
+  process.stderr.write(`experiments: table in ${!quick ? 'docs/results.md' : resolve('runs/experiments', name!, 'table.md')}${published ? ' (rows of the other models kept)' : ''}, gallery in docs/gallery/${name}/\n`);
   return 0;
 }
 

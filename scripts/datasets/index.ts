@@ -1,17 +1,17 @@
 /**
- * @file `npm run dataset -- speech|handwriting|music [--tiny] [--out DIR]`: builds one dataset
+ * @file `npm run dataset -- speech|handwriting|music|music-plus [--tiny] [--out DIR]`: builds one dataset
  * from real material in Debian packages into a git-ignored cache folder (data/cache/NAME, or
  * data/cache/NAME-tiny), installing the packages with apt-get when they are missing.
  */
 import { join } from 'node:path';
 import { BuildError } from './common.js';
 import { buildHandwriting } from './handwriting.js';
-import { buildMusic } from './music.js';
+import { buildMusic, buildMusicPlus } from './music.js';
 import { buildSpeech } from './speech.js';
 import type { BuildOptions, BuildResult } from './types.js';
 
 /** The builders by name. */
-export const builders: Record<string, (o: BuildOptions) => BuildResult> = { speech: buildSpeech, handwriting: buildHandwriting, music: buildMusic };
+export const builders: Record<string, (o: BuildOptions) => BuildResult> = { speech: buildSpeech, handwriting: buildHandwriting, music: buildMusic, 'music-plus': buildMusicPlus };
 
 /** The default output folder of a build. */
 export function cacheDir(name: string, tiny: boolean): string {

@@ -35,6 +35,8 @@ const sizes: Record<string, string[]> = {
   srnn_polyphonic: ['x_dim=5', 'z_dim=3', 'd_dim=4', 'a_dim=6', 'f_dim=7'],
   rnn_handwriting: ['h_dim=4', 'f_dim=6', 'k=2'],
   rnn_polyphonic: ['x_dim=5', 'h_dim=4', 'f_dim=6'],
+  rnn_nade_polyphonic: ['x_dim=5', 'h_dim=4', 'f_dim=6', 'nade_dim=3'],
+  srnn_nade_polyphonic: ['x_dim=5', 'z_dim=3', 'd_dim=4', 'a_dim=6', 'f_dim=7', 'nade_dim=3'],
   dmm_gauss: ['x_dim=5', 'z_dim=3', 'trans_dim=4', 'emit_dim=6', 'rnn_dim=4'],
   hmm: ['x_dim=3', 'k=3'],
   switching: ['x_dim=3', 'z_dim=2', 'k=2', 'h_dim=8', 'g_dim=8'],

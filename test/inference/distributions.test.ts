@@ -8,6 +8,9 @@ import type { Family } from '../../src/compiler/checked.js';
 import { GraphBuilder } from '../../src/compiler/ir/builder.js';
 import { evaluate, tensor } from '../../src/compiler/ir/index.js';
 import { entropy, klNormal, logProb, rsample, sampleFor, type DistCtx, type DistValues } from '../../src/inference/distributions.js';
+import { grad } from '../../src/compiler/autodiff/backward.js';
+import { assertAllClose } from '../helpers/allclose.js';
+import { centralDifference } from '../helpers/gradcheck.js';
 import { oracleLogProb } from '../helpers/model-oracle.js';
 import { Rng } from '../helpers/random.js';
 
@@ -211,5 +214,26 @@ describe('inference: distributions', () => {
     }, 0);
     // 15 degrees of freedom: P(chi2 > 37.7) = 0.001
     expect(chi2).to.be.lessThan(37.7);
+  });
+
+  it('distributions: NADE log-density gradients (biases per row, shared weights) equal float64 central differences', () => {
+    const rng = new Rng(8);
+    const [n, H, N] = [4, 3, 5];
+    const xs = Array.from({ length: N }, () => Array.from({ length: n }, () => (rng.uniform() < 0.5 ? 1 : 0)));
+    const b = new GraphBuilder();
+    const ctx: DistCtx = { b, prefix: ['B'], dtype: 'float64' };
+    const shapes: Record<string, number[]> = { logits: [N, n], hbias: [N, H], win: [n * H], wout: [n * H] };
+    const ins = Object.fromEntries(Object.entries(shapes).map(([k, sh]) => [k, b.input(k, 'float64', k === 'logits' || k === 'hbias' ? ['B', sh[1]!] : sh)]));
+    const x = b.input('x', 'float64', ['B', n]);
+    b.output('loss', b.reduceSum(logProb(ctx, { family: 'NADE', params: ins, components: H, width: n }, x), [0], false));
+    const g = b.build();
+    const gg = grad(g, { of: 'loss', wrt: Object.keys(shapes), seed: 'input' });
+    const vals = Object.fromEntries(Object.entries(shapes).map(([k, sh]) => [k, rng.normals(sh.reduce((a, c) => a * c, 1))]));
+    const feeds = (v: Record<string, Float64Array>) => ({ x: tensor([N, n], xs.flat()), ...Object.fromEntries(Object.entries(shapes).map(([k, sh]) => [k, tensor(sh, v[k]!)])) });
+    const res = evaluate(gg, { ...feeds(vals), ct_loss: tensor([], [1]) });
+    for (const k of Object.keys(shapes)) {
+      const fd = centralDifference((v) => evaluate(g, feeds({ ...vals, [k]: v }))['loss']!.data[0]!, vals[k]!);
+      assertAllClose(res[`grad_${k}`]!.data, fd, `d log p / d ${k}`, { rtol: 1e-6, atol: 1e-8 });
+    }
   });
 });

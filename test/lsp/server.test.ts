@@ -155,7 +155,7 @@ describe('lsp: seqc lsp over stdio', function () {
     const names = await complete(inExpr, pos(inExpr, ' + )', 0, 3));
     expect(names).to.include.members(['h', 'x', 'z', 'phi_x', 'rnn', 'h_dim', 'tanh', 'concat']);
     const afterTilde = text.replace('prior      z[t] ~ Normal.head(prior_net(h[t-1]), z_dim)', 'prior      z[t] ~ ');
-    expect(await complete(afterTilde, pos(afterTilde, 'z[t] ~ ', 0, 7))).to.have.members(['Normal', 'Laplace', 'Bernoulli', 'Categorical', 'MixtureNormal', 'BivariateNormalMixture']);
+    expect(await complete(afterTilde, pos(afterTilde, 'z[t] ~ ', 0, 7))).to.have.members(['Normal', 'Laplace', 'Bernoulli', 'NADE', 'Categorical', 'MixtureNormal', 'BivariateNormalMixture']);
     const newNet = text.replace('  net rnn ', '  net extra = \n  net rnn ');
     expect(await complete(newNet, pos(newNet, 'net extra = ', 0, 12))).to.have.members(['linear', 'mlp', 'lstm', 'gru', 'rnn']);
     const method = text.replace('Normal.head(prior_net', 'Normal.(prior_net');

@@ -129,6 +129,12 @@ function head(d: A.Dist, family: Family, spec: FamilyRules, site: DistSite, ex: 
   }
   const usage = size ? `(input, size, ${size.option} = ${size.what})` : '(input, size)';
   const maxPos = size?.positional ? 3 : 2;
+  if (size && !size.positional && pos.length === 3) {
+    const third = pos[2]!;
+    const shown = third.kind === 'num' ? third.text : third.kind === 'name' ? third.name : '...';
+    diags.push(E.badOption(third.span, `${family}.head takes the number of ${size.what} by name only`, `write \`${size.option} = ${shown}\``));
+    return null;
+  }
   if (pos.length < 1 || pos.length > maxPos) {
     diags.push(E.arity(d.span, `${family}.head`, usage, d.args.length));
     return null;
