@@ -211,6 +211,7 @@ function publishedRows(name: string, budget: number, task: Task): RenderedRow[] 
   if (i < 0 || j < i) return null;
   const block = doc.slice(i + open.length, j).split('\n');
   const first = block.find((l) => l.startsWith('Budget:'));
+  if (block.every((l) => l.trim() === '')) return null;
   if (first !== budgetLine(name, task, budget)) {
     throw new Error(`docs/results.md's ${name} table was made with another budget or setup (${first ?? 'no budget line'}): rerun the whole task, or pass the table's --budget`);
   }
