@@ -75,8 +75,6 @@ const tasks: Record<string, Task> = {
       { label: 'VRNN', file: 'examples/vrnn_polyphonic.seq' },
       { label: 'SRNN', file: 'examples/srnn_polyphonic.seq' },
       { label: 'DMM', file: 'examples/dmm.seq' },
-      { label: 'RNN-NADE', file: 'examples/rnn_nade_polyphonic.seq' },
-      { label: 'SRNN-NADE', file: 'examples/srnn_nade_polyphonic.seq' },
     ],
   },
   // The same held-out songs, 1.8 times the training steps (Freedoom's songs added): the models

@@ -153,7 +153,8 @@ function build(opts: BuildOptions, plus: boolean): BuildResult {
   const extra = plus ? freedoomSongs() : [];
   if (plus && extra.length < 10) throw new BuildError(`found ${extra.length} MIDI lumps in Freedoom's WADs; expected at least 10`);
   const assigned = [...songs.map((s, i) => ({ ...s, split: splitOf(i) })), ...extra.map((s) => ({ ...s, split: 'train' as const }))];
-  const used = opts.tiny ? (['train', 'valid', 'test'] as const).map((sp) => assigned.find((s) => s.split === sp)!) : assigned;
+  // Tiny: one song per split (and, for music-plus, the first of Freedoom's too).
+  const used = opts.tiny ? [...(['train', 'valid', 'test'] as const).map((sp) => assigned.find((s) => s.split === sp)!), ...extra.slice(0, 1).map((s) => ({ ...s, split: 'train' as const }))] : assigned;
   const name = plus ? 'music-plus' : 'music';
   freshDir(opts.out);
   const splits = { train: [] as number[][][], valid: [] as number[][][], test: [] as number[][][] };
@@ -188,7 +189,7 @@ function build(opts: BuildOptions, plus: boolean): BuildResult {
     'validation and test songs are the originals only. This is not one of the four standard datasets (JSB Chorales, Nottingham, MuseData,',
     'Piano-midi.de): none of them is shipped by a Debian package or an npm package that could be',
     'found, so numbers on it do not compare with published ones.',
-    ...(plus ? [`The ${extra.length} songs of \`freedoom\` (its WADs' \`D_*\` MIDI lumps, duplicates dropped) are all in the training split;`,
+    ...(plus ? [`The ${opts.tiny ? 1 : extra.length} song${opts.tiny ? '' : 's'} of \`freedoom\` (its WADs' \`D_*\` MIDI lumps, duplicates dropped) ${opts.tiny ? 'is' : 'are all'} in the training split;`,
       'validation and test are the songs of `npm run dataset -- music`.'] : []), '',
     `Sequences: train ${counts.train} (${counts.train - transposed} songs and ${transposed} transpositions; ${total('train')} steps), valid ${counts.valid} (${total('valid')} steps), test ${counts.test} (${total('test')} steps).`, '',
     'Debian packages (version; licence as its copyright file states it):', '',

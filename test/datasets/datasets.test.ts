@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingPackages, type AptNeed } from '../../scripts/datasets/common.js';
 import { buildHandwriting, needs as handwritingNeeds } from '../../scripts/datasets/handwriting.js';
-import { buildMusic, needs as musicNeeds, transpose, transpositions } from '../../scripts/datasets/music.js';
+import { buildMusic, buildMusicPlus, freedoom, needs as musicNeeds, transpose, transpositions, wadLumps } from '../../scripts/datasets/music.js';
 import { buildSpeech, speechNeeds } from '../../scripts/datasets/speech.js';
 import type { BuildOptions, BuildResult } from '../../scripts/datasets/types.js';
 import { loadDataset, parseColumns, type VarSpec } from '../../src/runtime/data/index.js';
@@ -45,6 +45,8 @@ const cases: Case[] = [
     own: { model: 'vrnn_handwriting', sets: ['z_dim=2', 'h_dim=8', 'f_dim=8', 'k=2'], columns: 'dxy=0:2,pen=2' } },
   { name: 'music', build: buildMusic, needs: musicNeeds, spec: [{ name: 'x', width: 88, elem: 'real' }], columns: null, xDim: 88, maxLen: null,
     own: { model: 'vrnn_polyphonic', sets: ['z_dim=2', 'h_dim=8', 'f_dim=8'], columns: null } },
+  { name: 'music-plus', build: buildMusicPlus, needs: [...musicNeeds, { pkg: freedoom.pkg, file: freedoom.wads[0] }], spec: [{ name: 'x', width: 88, elem: 'binary' }], columns: null, xDim: 88, maxLen: 48,
+    own: { model: 'rnn_nade_polyphonic', sets: ['h_dim=8', 'f_dim=8', 'nade_dim=4'], columns: null } },
 ];
 
 const quiet: Reporter = { info: () => {}, warn: () => {}, stream: { write: () => true } };
@@ -60,6 +62,39 @@ describe('datasets: the music builder transposes training songs within the 88 ke
     expect(transpositions([[30], [105]])).to.deep.equal([-6, -5, -4, -3, -2, -1, 1, 2, 3]);
     expect(transpositions([[], []])).to.deep.equal([]);
     expect(transpose(song, 2)).to.deep.equal([[23, 62], [], [102, 105]]);
+  });
+});
+
+describe('datasets: WAD lumps (music-plus reads Freedoom\'s MIDI tunes from its WADs)', () => {
+  /** A WAD with the given lumps: 12-byte header, the data, then 16-byte directory entries. */
+  const wad = (lumps: { name: string; data: number[] }[], magic = 'IWAD'): Uint8Array => {
+    const data = lumps.flatMap((l) => l.data);
+    const out = new Uint8Array(12 + data.length + 16 * lumps.length);
+    const v = new DataView(out.buffer);
+    out.set([...magic].map((c) => c.charCodeAt(0)), 0);
+    v.setInt32(4, lumps.length, true);
+    v.setInt32(8, 12 + data.length, true);
+    out.set(data, 12);
+    let at = 12;
+    lumps.forEach((l, i) => {
+      const o = 12 + data.length + 16 * i;
+      v.setInt32(o, at, true);
+      v.setInt32(o + 4, l.data.length, true);
+      out.set([...l.name].map((c) => c.charCodeAt(0)), o + 8);
+      at += l.data.length;
+    });
+    return out;
+  };
+
+  it('reads every lump by name and byte range, and refuses what is not a WAD', () => {
+    const bytes = wad([{ name: 'D_E1M1', data: [77, 84, 104, 100, 1] }, { name: 'PLAYPAL', data: [9, 9] }, { name: 'EMPTY', data: [] }]);
+    const lumps = wadLumps(bytes, 'test.wad');
+    expect(lumps.map((l) => l.name)).to.deep.equal(['D_E1M1', 'PLAYPAL', 'EMPTY']);
+    expect(lumps.map((l) => [...l.data])).to.deep.equal([[77, 84, 104, 100, 1], [9, 9], []]);
+    expect(() => wadLumps(wad([], 'ABCD'), 'x.wad')).to.throw(/x\.wad: not a WAD file/);
+    const broken = bytes.slice();
+    new DataView(broken.buffer).setInt32(12 + 7 + 4, 1000, true);
+    expect(() => wadLumps(broken, 'y.wad')).to.throw(/y\.wad: lump 0 out of range/);
   });
 });
 
@@ -94,6 +129,15 @@ describe('datasets: tiny builds from Debian material train the seed models', fun
           expect(shifts.length).to.be.greaterThan(0);
           expect(train.slice(1)).to.deep.equal(shifts.map((d) => transpose(train[0]!, d)));
           expect([a.counts.valid, a.counts.test]).to.deep.equal([1, 1]);
+        }
+        if (c.name === 'music-plus') {
+          // The held-out songs are music's; the training split gains a Freedoom tune (and its transpositions).
+          const music = buildMusic({ tiny: true, out: `${out}-music`, log: () => {} });
+          for (const f of ['valid.json', 'test.json']) expect(readFileSync(join(out, f), 'utf8')).to.equal(readFileSync(join(`${out}-music`, f), 'utf8'));
+          expect(a.counts.train).to.be.greaterThan(music.counts.train);
+          const songs = readFileSync(join(out, 'songs.tsv'), 'utf8').split('\n').filter((l) => l.includes('\tfreedoom\t'));
+          expect(songs.length).to.be.greaterThan(0);
+          expect(songs.every((l) => l.startsWith('train\t') && /freedoom[12]\.wad:D_/.test(l))).to.equal(true);
         }
       });
 

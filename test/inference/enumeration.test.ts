@@ -103,6 +103,27 @@ describe('inference: discrete latents summed out exactly', function () {
     });
   }
 
+  it('enumeration: an HMM over bits with a NADE emission (biases from the state, shared weights) equals brute force on T = 4', () => {
+    const text = [
+      'model hmm_nade(x_dim = 4, k = 3, nade_dim = 2) {',
+      '  observe x[t] : binary[x_dim]',
+      '  latent  s[t] : cat[k]',
+      '  net trans = linear(k -> k)',
+      '  prior    s[t] ~ Categorical(trans(s[t-1]))',
+      '  emission x[t] ~ NADE.head(concat(s[t], x[t-1]), x_dim, hidden = nade_dim)',
+      '}',
+    ].join('\n');
+    const r0 = compile('hmm_nade.seq', text, { dtype: 'float64' });
+    expect(r0.diagnostics.map((d) => d.message)).to.deep.equal([]);
+    const c = r0.compiled!;
+    const T = 4, lengths = [4, 3];
+    const f = feedsFor(c, T, lengths, 1, new Rng(21));
+    f['data.x'] = tensor(f['data.x']!.shape, f['data.x']!.data.map((v) => (v > 0 ? 1 : 0)));
+    const got = evaluate(c.evaluate.ir, f)['iwae']!.data;
+    const want = oracleEnumerated(c.model, Object.fromEntries(Object.entries(f).map(([n, t]) => [n, { shape: [...t.shape], data: t.data }])));
+    assertAllClose(got, want, 'log p(x) of the NADE HMM', { rtol: 1e-9, atol: 1e-9 });
+  });
+
   it('enumeration: the checker refuses what the forward algorithm cannot sum out', () => {
     const base = (body: string): string => `model m(k = 3) {\n  observe x[t] : real[2]\n  latent s[t] : cat[k]\n  state h[t] : real[4] = zeros\n${body}\n}\n`;
     const cases: [string, RegExp][] = [

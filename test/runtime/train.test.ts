@@ -29,6 +29,7 @@ const columns: Record<string, [number, boolean][]> = {
   vrnn: [[4, false]], vrnn_gmm: [[4, false]], vrnn_handwriting: [[1, true], [2, false]], vrnn_polyphonic: [[6, true]], zforcing: [[4, false]],
   hmm: [[3, false]], switching: [[3, false]], storn_polyphonic: [[6, true]], srnn_polyphonic: [[6, true]],
   rnn_handwriting: [[1, true], [2, false]], rnn_polyphonic: [[6, true]], dmm_gauss: [[4, false]],
+  rnn_nade_polyphonic: [[6, true]], srnn_nade_polyphonic: [[6, true]],
 };
 
 /** A learnable synthetic dataset: noisy sinusoids (real) and thresholded ones (binary), with varying lengths. */

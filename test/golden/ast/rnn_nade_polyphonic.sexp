@@ -1,0 +1,8 @@
+(model rnn_nade_polyphonic (x_dim 88) (h_dim 128) (f_dim 128) (nade_dim 64)
+  (observe x binary x_dim)
+  (state h real h_dim :init zeros)
+  (net phi_x mlp x_dim f_dim (:act relu))
+  (net out_net mlp h_dim f_dim (:act relu))
+  (net rnn lstm f_dim h_dim)
+  (emission (at x 0) (NADE.head (call out_net (at h -1)) x_dim (:hidden nade_dim)))
+  (transition (at h 0) (call rnn (at h -1) (call phi_x (at x 0)))))
