@@ -131,7 +131,7 @@ async function runTask(name: string, task: Task, o: { budget: number; k: number;
   mkdirSync(root, { recursive: true });
   const rows: Row[] = [];
   for (const m of task.models) {
-    if (o.only && !o.only.has(slug(m.label)) && !o.only.has(basename(m.file, '.seq'))) continue;
+    if (o.only && !o.only.has(slug(m.label)) && !o.only.has(slug(basename(m.file, '.seq')))) continue;
     const run = join(root, slug(m.label));
     rmSync(run, { recursive: true, force: true });
     const train = ['train', m.file, '--data', task.data, '--time-limit', String(o.budget), '--steps', '1000000', '--lr-schedule', 'constant', '--patience', '0',
@@ -368,7 +368,14 @@ async function cli(argv: readonly string[]): Promise<number> {
   const quick = argv.includes('--quick');
   const budget = Number(opt('--budget') ?? (quick ? 20 : 600));
   const k = Number(opt('--k') ?? (quick ? 10 : 100));
-  const only = opt('--models') ? new Set(opt('--models')!.split(',')) : null;
+  // A model is named by its label in any case (SRNN, rnn-nade) or its file's name (srnn_polyphonic);
+  // a name that matches no model of the task is an error, not a run that trains nothing.
+  const only = opt('--models') ? new Set(opt('--models')!.split(',').map((n) => slug(n))) : null;
+  const unknown = only ? [...only].filter((n) => !task.models.some((m) => slug(m.label) === n || slug(basename(m.file, '.seq')) === n)) : [];
+  if (unknown.length > 0) {
+    process.stderr.write(`experiments: ${name} has no model ${unknown.map((n) => `'${n}'`).join(', ')}; its models are ${task.models.map((m) => `${slug(m.label)} (${basename(m.file)})`).join(', ')}\n`);
+    return 2;
+  }
   // A partial run (--models) must match the published table's budget; checked before training.
   const published = !quick && only ? publishedRows(name!, budget, task) : null;
   const rows = (await runTask(name!, task, { budget, k, only, quick })).map((r) => render(task, r));
