@@ -74,6 +74,11 @@ export interface NetInfo {
   readonly act: Activation;
   /** Activation after the last layer (mlp only). */
   readonly outAct: Activation;
+  /**
+   * Dropout rate of a feed-forward net (linear, mlp): in training graphs each input unit of each
+   * layer is zeroed with this probability and the rest scaled by 1/(1−p); 0 means none.
+   */
+  readonly dropout: number;
   /** Names of its parameters, so later stages never re-spell them. */
   readonly params: NetParamNames;
   readonly span: Span;

@@ -28,7 +28,7 @@ export function withDefaultGuide(m: CheckedModel): CheckedModel {
   const latents = vars.filter((v) => v.role === 'latent');
   const span = latents[0]!.span;
   const net = (name: string, kind: NetInfo['kind'], inDim: number): NetInfo => ({
-    name, kind, inDim, outDim: dim, hidden: [], act: 'relu', outAct: 'none', params: netParamNames(name, kind, 0), span,
+    name, kind, inDim, outDim: dim, hidden: [], act: 'relu', outAct: 'none', dropout: 0, params: netParamNames(name, kind, 0), span,
   });
   const rnn = net('_guide_rnn', 'gru', seen.reduce((s, v) => s + v.width, 0));
   const combs = latents.map((z) => net(`_guide_comb_${z.name}`, 'linear', z.width));

@@ -111,6 +111,8 @@ export interface InferenceHandler {
    * read observations from them.
    */
   readonly conditionsOnPrefix?: boolean;
+  /** A training objective: nets declared with `dropout` drop units (one uniform noise input per call and layer). */
+  readonly dropout?: boolean;
   /** Graph inputs that are not per step, declared after the data and the mask. */
   prepare(d: Declare): void;
   /** The program it was made for. */

@@ -53,6 +53,11 @@ export class ImportanceHandler implements InferenceHandler {
    */
   constructor(readonly step: StepProgram, readonly particles: number | string, protected readonly purpose: 'train' | 'evaluate') {}
 
+  /** Only the training objective thins its nets; evaluation applies them whole. */
+  get dropout(): boolean {
+    return this.purpose === 'train';
+  }
+
   prepare(d: Declare): void {
     // The IWAE bound has no KL weight, but keeps the input so every train graph has the same interface.
     if (this.purpose === 'train') d.input('beta', [], 'beta');

@@ -32,10 +32,10 @@ const sizes: Record<string, string[]> = {
   zforcing: ['x_dim=5', 'z_dim=3', 'h_dim=4', 'b_dim=6', 'f_dim=7'],
   // Discrete latents are summed out; test/inference/enumeration.test.ts checks these by brute force.
   storn_polyphonic: ['x_dim=5', 'z_dim=3', 'h_dim=4'],
-  srnn_polyphonic: ['x_dim=5', 'z_dim=3', 'd_dim=4', 'a_dim=6', 'f_dim=7'],
+  srnn_polyphonic: ['x_dim=5', 'z_dim=3', 'd_dim=4', 'a_dim=6', 'f_dim=7', 'drop=0.3'],
   rnn_handwriting: ['h_dim=4', 'f_dim=6', 'k=2'],
-  rnn_polyphonic: ['x_dim=5', 'h_dim=4', 'f_dim=6'],
-  rnn_nade_polyphonic: ['x_dim=5', 'h_dim=4', 'f_dim=6', 'nade_dim=3'],
+  rnn_polyphonic: ['x_dim=5', 'h_dim=4', 'f_dim=6', 'drop=0.3'],
+  rnn_nade_polyphonic: ['x_dim=5', 'h_dim=4', 'f_dim=6', 'nade_dim=3', 'drop=0.3'],
   srnn_nade_polyphonic: ['x_dim=5', 'z_dim=3', 'd_dim=4', 'a_dim=6', 'f_dim=7', 'nade_dim=3'],
   dmm_gauss: ['x_dim=5', 'z_dim=3', 'trans_dim=4', 'emit_dim=6', 'rnn_dim=4'],
   hmm: ['x_dim=3', 'k=3'],
@@ -149,7 +149,7 @@ function makeFeeds(m: CheckedModel, lo: LoweredGraph, o: FeedOpts): Record<strin
           for (let b = 0; b < o.B; b++) {
             for (let j = 0; j < w; j++) {
               const padded = t >= o.lengths[b]!;
-              let v = i.law === 'laplace' ? laplace(rng) : rng.normal();
+              let v = i.law === 'laplace' ? laplace(rng) : i.law === 'uniform' ? rng.uniform() : rng.normal();
               if (binary) v = v > 0 ? 1 : 0;
               if (padded && o.pad) v = o.pad(padRng);
               data[(t * o.B + b) * w + j] = v;
@@ -283,4 +283,69 @@ describe('lower: padding and backward states', () => {
       }
     });
   }
+});
+
+describe('lower: dropout', () => {
+  // f is called twice inside the stochastic scan (once on the carry z[t-1]); g twice where it is
+  // hoisted (a deterministic phase and the guide); the GRU has no dropout.
+  const text = `model dd(x_dim = 3, z_dim = 2, hd = 4, p = 0.5) {
+  observe x[t] : real[x_dim]
+  latent  z[t] : real[z_dim]
+  state   h[t] : real[hd] = zeros
+  net f    = mlp(z_dim + hd -> hd, hidden = [5], act = tanh, dropout = p)
+  net g    = linear(x_dim -> hd, dropout = p)
+  net cell = gru(hd -> hd)
+  transition h[t] = cell(h[t-1], g(x[t-1]))
+  prior      z[t] ~ Normal.head(f(z[t-1], h[t]), z_dim)
+  emission   x[t] ~ Normal.head(f(z[t], h[t]), x_dim)
+  guide {
+    z[t] ~ Normal.head(concat(g(x[t]), h[t]), z_dim)
+  }
+}
+`;
+  const names = (lo: LoweredGraph): string[] => lo.inputs.filter((i) => i.name.startsWith('dropout.')).map((i) => `${i.name} [${i.shape.join(', ')}] ${i.role} ${i.law}`);
+
+  it('lower: one uniform noise input per call site and layer, named by the net, the call (in source order) and the layer', () => {
+    const lo = lower(check('dd.seq', text, []));
+    expect(names(lo).sort()).to.deep.equal([
+      'dropout.f.0.0 [T, B, 6] noise uniform', 'dropout.f.0.1 [T, B, 5] noise uniform',
+      'dropout.f.1.0 [T, B, 6] noise uniform', 'dropout.f.1.1 [T, B, 5] noise uniform',
+      'dropout.g.0.0 [T, B, 3] noise uniform', 'dropout.g.1.0 [T, B, 3] noise uniform',
+    ]);
+    // evaluation (and a rate of 0) has none
+    expect(names(lowerProgram(new ImportanceHandler(schedule(check('dd.seq', text, [])), 'K', 'evaluate'), 'float64'))).to.deep.equal([]);
+    expect(names(lower(check('dd.seq', text, ['p=0'])))).to.deep.equal([]);
+  });
+
+  it('lower: the training ELBO with dropout equals the per-step oracle given the same masks, and the masks matter', () => {
+    for (const p of ['0.5', '0.2']) {
+      const m = check('dd.seq', text, [`p=${p}`]);
+      const lo = lower(m);
+      compareWithOracle(m, lo, 21);
+      compareWithOracle(m, lo, 22);
+      // Without the dropout feeds the oracle applies the nets whole: a different ELBO.
+      const feeds = makeFeeds(m, lo, { T, B, lengths, seed: 21 });
+      const whole = oracleElbo(m, Object.fromEntries(Object.entries(feeds).filter(([k]) => !k.startsWith('dropout.'))));
+      const got = evaluate(lo.graph, feeds);
+      for (let b = 0; b < B; b++) expect(Math.abs(got['elbo']!.data[b]! - whole.elbo[b]!), `sequence ${b}`).to.be.greaterThan(1e-6);
+    }
+  });
+
+  it('lower: the evaluation graph applies the nets whole (equals the oracle without masks)', () => {
+    const m = check('dd.seq', text, []);
+    const lo = lowerProgram(new ImportanceHandler(schedule(m), 1, 'evaluate'), 'float64');
+    const feeds = makeFeeds(m, lo, { T, B, lengths, seed: 4 });
+    const got = evaluate(lo.graph, feeds);
+    assertAllClose(got['elbo']!.data, oracleElbo(m, { ...feeds, beta: tensor([], [1]) }).elbo, 'evaluate elbo', { rtol: 1e-9, atol: 1e-12 });
+  });
+
+  it('check: a dropout rate outside [0, 1) is an error at the value, and recurrent cells take none', () => {
+    for (const [bad, msg] of [['1', 'a dropout rate must be at least 0 and below 1, got 1'], ['-0.1', 'got -0.1']] as const) {
+      const r = checkSource('dd.seq', text.replace('dropout = p)\n  net g', `dropout = ${bad})\n  net g`), []);
+      expect(r.model).to.equal(null);
+      expect(r.diagnostics.map((d) => d.message).join('\n')).to.contain(msg);
+    }
+    const r = checkSource('dd.seq', text.replace('gru(hd -> hd)', 'gru(hd -> hd, dropout = 0.2)'), []);
+    expect(r.diagnostics.map((d) => d.message).join('\n')).to.contain('gru has no option `dropout`');
+  });
 });

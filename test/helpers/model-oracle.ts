@@ -18,6 +18,7 @@
  *   elbo = loglik − kl; loss = −Σ_b (loglik − β·kl + aux) / Σ mask.
  */
 import type { CDist, CExpr, CheckedModel, NetInfo, Activation } from '../../src/compiler/checked.js';
+import { children as exprChildren } from '../../src/compiler/checked.js';
 
 /** A fed tensor: row-major data with a shape. */
 export interface OracleTensor {
@@ -262,13 +263,39 @@ class SequenceOracle {
     return out;
   }
 
-  private ffNet(net: NetInfo, x: Float64Array): Float64Array {
-    if (net.kind === 'linear') return this.affine(x, this.param(`${net.name}.weight`), this.param(`${net.name}.bias`), net.outDim);
+  /**
+   * Dropout (language.md): a call of a net with `dropout = p` is thinned where the graph has the
+   * feed `dropout.<net>.<call>.<layer>` (training graphs), `<call>` numbering the net's distinct
+   * call sites in source order: unit j of layer i's input is kept where u ≥ p, scaled by 1/(1−p).
+   */
+  private dropout(e: Extract<CExpr, { k: 'net' }>, net: NetInfo, layer: number, t: number, h: Float64Array): Float64Array {
+    if (net.dropout === 0) return h;
+    if (!this.calls) {
+      const starts = new Map<string, Set<number>>();
+      const walk = (x: CExpr): void => {
+        if (x.k === 'net') { const s = starts.get(x.net) ?? new Set<number>(); s.add(x.span.start); starts.set(x.net, s); }
+        for (const c of exprChildren(x)) walk(c);
+      };
+      const dists = [...this.m.emissions, ...this.m.priors, ...(this.m.guide?.samples ?? []), ...this.m.aux].map((d) => d.dist);
+      for (const d of dists) for (const p of Object.values(d.params)) walk(p);
+      for (const a of [...this.m.transitions, ...(this.m.guide?.transitions ?? [])]) walk(a.value);
+      this.calls = new Map([...starts].map(([n, s]) => [n, [...s].sort((a, b) => a - b)] as const));
+    }
+    const name = `dropout.${net.name}.${this.calls.get(net.name)!.indexOf(e.span.start)}.${layer}`;
+    if (!this.feeds[name]) return h;
+    const u = this.row(name, t, h.length);
+    return h.map((v, j) => (u[j]! >= net.dropout ? v / (1 - net.dropout) : 0));
+  }
+
+  private calls: Map<string, number[]> | null = null;
+
+  private ffNet(e: Extract<CExpr, { k: 'net' }>, net: NetInfo, x: Float64Array, t: number): Float64Array {
+    if (net.kind === 'linear') return this.affine(this.dropout(e, net, 0, t, x), this.param(`${net.name}.weight`), this.param(`${net.name}.bias`), net.outDim);
     if (net.kind !== 'mlp') throw new Error(`oracle: ${net.kind} net ${net.name} called as a feed-forward net`);
     const dims = [net.inDim, ...net.hidden, net.outDim];
     let h = x;
     for (let i = 0; i + 1 < dims.length; i++) {
-      h = this.affine(h, this.param(`${net.name}.${i}.weight`), this.param(`${net.name}.${i}.bias`), dims[i + 1]!);
+      h = this.affine(this.dropout(e, net, i, t, h), this.param(`${net.name}.${i}.weight`), this.param(`${net.name}.${i}.bias`), dims[i + 1]!);
       h = activate(i + 2 === dims.length ? net.outAct : net.act, h);
     }
     return h;
@@ -334,7 +361,7 @@ class SequenceOracle {
       case 'concat': return this.concat(e.parts.map((p) => this.expr(p, t)));
       case 'slice': return this.expr(e.arg, t).slice(e.start, e.end);
       case 'sum': return Float64Array.of(this.expr(e.arg, t).reduce((a, x) => a + x, 0));
-      case 'net': return this.ffNet(this.m.nets.get(e.net)!, this.concat(e.args.map((a) => this.expr(a, t))));
+      case 'net': return this.ffNet(e, this.m.nets.get(e.net)!, this.concat(e.args.map((a) => this.expr(a, t))), t);
       case 'affine': return this.affine(this.expr(e.arg, t), this.param(e.weight), this.param(e.bias), e.width);
       case 'param': return this.param(e.name);
       case 'cell': throw new Error('oracle: a cell outside a state update');

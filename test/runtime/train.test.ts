@@ -119,6 +119,25 @@ describe('runtime: training', function () {
     expect(JSON.stringify(b.rng)).to.equal(JSON.stringify(a.rng));
   });
 
+  it('train: --resume continues bit for bit with dropout (its masks come from the checkpointed noise stream)', async () => {
+    const data = makeData('rnn_polyphonic', columns['rnn_polyphonic']!, 2);
+    const path = join(repoRoot, 'examples/rnn_polyphonic.seq');
+    const cfg6 = config(path, data, { steps: 6, validEvery: 100, batch: 5 });
+    expect(cfg6.sets).to.include('drop=0.3');
+    await train(cfg6, join(tmp, 'drop-straight'), false, quiet(), { stop: false });
+    await train({ ...cfg6, steps: 3 }, join(tmp, 'drop-split'), false, quiet(), { stop: false });
+    await train(cfg6, join(tmp, 'drop-split'), true, quiet(), { stop: false });
+    await train({ ...cfg6, sets: cfg6.sets.filter((x) => x !== 'drop=0.3') }, join(tmp, 'drop-none'), false, quiet(), { stop: false });
+    const a = loadCheckpoint(join(tmp, 'drop-straight', 'checkpoints', 'last.ckpt'));
+    const b = loadCheckpoint(join(tmp, 'drop-split', 'checkpoints', 'last.ckpt'));
+    const none = loadCheckpoint(join(tmp, 'drop-none', 'checkpoints', 'last.ckpt'));
+    for (const [name, t] of a.params) expect(Buffer.from(b.params.get(name)!.data.buffer).equals(Buffer.from(t.data.buffer)), name).to.equal(true);
+    expect(JSON.stringify(b.rng)).to.equal(JSON.stringify(a.rng));
+    // and dropout changed the training: the same run without it ends elsewhere
+    const w = 'phi_x.0.weight';
+    expect(Buffer.from(none.params.get(w)!.data.buffer).equals(Buffer.from(a.params.get(w)!.data.buffer))).to.equal(false);
+  });
+
   it('train: --epochs counts the windows cut by --max-len', async () => {
     const data = makeData('vrnn', columns['vrnn']!, 6);
     const s = await train(config(join(repoRoot, 'examples/vrnn.seq'), data, { steps: null, epochs: 1, maxLen: 4, batch: 8 }), join(tmp, 'epochs'), false, quiet(), { stop: false });

@@ -3,12 +3,12 @@ import type * as A from '../ast.js';
 import type { Activation, NetInfo, NetParamNames, ParamInfo } from '../checked.js';
 import type { Diagnostic } from '../diagnostics.js';
 import * as E from '../errors.js';
-import { evalDim } from './dims.js';
+import { evalConst, evalDim } from './dims.js';
 import { netKinds } from './scope.js';
 
 const activations: readonly Activation[] = ['relu', 'tanh', 'sigmoid', 'softplus', 'none'];
 const optionsOf: Record<NetInfo['kind'], readonly string[]> = {
-  linear: [], mlp: ['hidden', 'act', 'out_act'], lstm: [], gru: [], rnn: ['act'],
+  linear: ['dropout'], mlp: ['hidden', 'act', 'out_act', 'dropout'], lstm: [], gru: [], rnn: ['act'],
 };
 
 /** Resolves a net declaration; null after reporting errors. */
@@ -24,6 +24,7 @@ export function checkNet(d: A.NetDecl, hyper: ReadonlyMap<string, number>, diags
   let hidden: number[] = [];
   let act: Activation = k === 'rnn' ? 'tanh' : 'relu';
   let outAct: Activation | null = null;
+  let dropout = 0;
   let ok = inDim !== null && outDim !== null;
   const seen = new Set<string>();
   for (const o of d.options) {
@@ -40,7 +41,16 @@ export function checkNet(d: A.NetDecl, hyper: ReadonlyMap<string, number>, diags
       ok = false;
     }
     seen.add(name);
-    if (name === 'hidden') {
+    if (name === 'dropout') {
+      const v = evalConst(o.value, hyper, diags, 'dropout rates');
+      if (v === null) ok = false;
+      else if (!(v >= 0 && v < 1)) {
+        diags.push(E.badOption(o.value.span, `a dropout rate must be at least 0 and below 1, got ${v}`,
+          'it is the probability of zeroing a unit in training, such as `dropout = 0.2`; 0 turns it off' +
+          (o.value.kind === 'name' ? ` (the value is the hyperparameter \`${o.value.name}\`: check any \`--set\` values)` : '')));
+        ok = false;
+      } else dropout = v;
+    } else if (name === 'hidden') {
       const items = o.value.kind === 'list' ? o.value.items : [o.value];
       const dims = items.map((it) => evalDim(it, hyper, diags));
       if (dims.some((x) => x === null)) ok = false;
@@ -58,7 +68,7 @@ export function checkNet(d: A.NetDecl, hyper: ReadonlyMap<string, number>, diags
   if (!ok) return null;
   return {
     name: d.name.name, kind: k, inDim: inDim!, outDim: outDim!, hidden, act,
-    outAct: k === 'mlp' ? (outAct ?? act) : 'none', params: netParamNames(d.name.name, k, hidden.length), span: d.span,
+    outAct: k === 'mlp' ? (outAct ?? act) : 'none', dropout, params: netParamNames(d.name.name, k, hidden.length), span: d.span,
   };
 }
 

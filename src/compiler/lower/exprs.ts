@@ -11,6 +11,7 @@ import type { DimLike } from '../ir/dim.js';
 import type { Value } from '../ir/graph.js';
 import type { DType } from '../ir/ops.js';
 import { run, type Rec } from '../trampoline.js';
+import { callKey } from './dropout.js';
 
 /** Where expressions are lowered: builder, batch prefix, dtype, and how names resolve. */
 export interface LowerScope {
@@ -25,6 +26,11 @@ export interface LowerScope {
   param(name: string): Value;
   /** Values for subexpressions computed elsewhere (hoisted out of a scan), by identity. */
   readonly hoisted?: { get(e: CExpr): Value | undefined };
+  /**
+   * Training graphs: the dropout masks of a net call, one per layer ([...prefix, in-width],
+   * 0 or 1/(1−p)), by the call's key (src/compiler/lower/dropout.ts); undefined: no dropout.
+   */
+  readonly dropout?: (call: string) => readonly Value[] | undefined;
 }
 
 /** Lowers one expression (stack-safe: any depth). */
@@ -64,7 +70,7 @@ function* lower(s: LowerScope, e: CExpr): Rec<Value> {
       if (!net) throw new InternalError(`lower: unknown net ${e.net}`);
       const args: Value[] = [];
       for (const a of e.args) args.push(yield lower(s, a));
-      return applyNet(s, net, concatLast(s, args, e.args.map((a) => a.width)));
+      return applyNet(s, net, concatLast(s, args, e.args.map((a) => a.width)), s.dropout?.(callKey(e)));
     }
     case 'affine': return affine(s, e.weight, e.bias, widen(s, yield lower(s, e.arg), e.arg.width));
     case 'param': return s.param(e.name);
@@ -100,13 +106,15 @@ export function activate(b: GraphBuilder, act: Activation, x: Value): Value {
   }
 }
 
-/** A feed-forward net (linear or mlp) applied to its concatenated input. */
-export function applyNet(s: LowerScope, net: NetInfo, x: Value): Value {
+/** A feed-forward net (linear or mlp) applied to its concatenated input; `masks` (dropout) multiply each layer's input. */
+export function applyNet(s: LowerScope, net: NetInfo, x: Value, masks?: readonly Value[]): Value {
   if (net.params.kind !== 'layers') throw new InternalError(`lower: ${net.kind} ${net.name} used as a feed-forward net`);
-  if (net.kind === 'linear') return affine(s, net.params.layers[0]!.weight, net.params.layers[0]!.bias, x);
   const layers = net.params.layers;
+  if (masks && masks.length !== layers.length) throw new InternalError(`lower: ${net.name} has ${layers.length} layers but ${masks.length} dropout masks`);
+  const drop = (v: Value, i: number): Value => (masks ? s.b.mul(v, masks[i]!) : v);
+  if (net.kind === 'linear') return affine(s, layers[0]!.weight, layers[0]!.bias, drop(x, 0));
   let h = x;
-  layers.forEach((l, i) => { h = activate(s.b, i === layers.length - 1 ? net.outAct : net.act, affine(s, l.weight, l.bias, h)); });
+  layers.forEach((l, i) => { h = activate(s.b, i === layers.length - 1 ? net.outAct : net.act, affine(s, l.weight, l.bias, drop(h, i))); });
   return h;
 }
 

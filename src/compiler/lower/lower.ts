@@ -6,7 +6,8 @@
  *
  * Inputs: every parameter by name; `data.<v>` [T, B, w] for observed and control-input
  * variables (inference) or control inputs (generation); `mask` [T, B] (inference); then the
- * handler's inputs (`prepare`) and its per-step inputs (`stepInputs`). Padded data and
+ * handler's inputs (`prepare`), its per-step inputs (`stepInputs`) and, for a training handler,
+ * the dropout noise of every net call with dropout (src/compiler/lower/dropout.ts). Padded data and
  * `clean` step inputs are replaced by zeros on entry, so whatever the runtime leaves there
  * (garbage, NaN) can neither leak into x[t+1] reads nor poison the sums.
  */
@@ -22,6 +23,7 @@ import type { DistValues } from '../../inference/families.js';
 import type { InferenceHandler, InputRole, InputSpec, SiteCtx, StepCarries } from '../../inference/handler.js';
 import { cellInput, cellStep, concatLast, lowerExpr, type LowerScope } from './exprs.js';
 import { Phase as PhaseScan, type PhaseBody } from './phase.js';
+import { dropoutSites } from './dropout.js';
 
 /** A lowered graph and the description of its inputs. */
 export interface LoweredGraph {
@@ -66,6 +68,15 @@ export function lower(h: InferenceHandler, dtype: DType): LoweredGraph {
     const v = L.input(si.name, particles ? ['T', K, 'B', ...si.tail] : ['T', 'B', ...si.tail], si.role, si.law);
     const rows = particles ? b.reshape(v, ['T', L.rows, ...si.tail]) : si.rows === 'particles' ? v : tile(v, si.tail);
     stepIn.set(si.name, si.clean ? clean(rows) : rows);
+  }
+  if (h.dropout === true) {
+    for (const d of dropoutSites(p.model, p)) {
+      const u = L.input(d.input, ['T', 'B', d.width], 'noise', 'uniform');
+      const keep = b.where(b.greaterOrEqual(u, b.constant(d.rate, [], dtype)), b.constant(1 / (1 - d.rate), [], dtype), b.constant(0, [], dtype));
+      const masks = L.drops.get(d.call) ?? [];
+      masks.push(tile(keep, [d.width]));
+      L.drops.set(d.call, masks);
+    }
   }
   // A generation handler that conditions on a prefix sees the prefix as data: the inference
   // program's deterministic phases (guide states, smoothing summaries) run over it first.
@@ -120,6 +131,8 @@ class Lowering {
   private readonly params = new Map<string, Value>();
   /** [T, rows, w] sequences: data and finished deterministic states. */
   readonly seqs = new Map<string, Value>();
+  /** Training graphs: [T, rows, w] dropout masks of each net call, one per layer, by call key. */
+  readonly drops = new Map<string, Value[]>();
 
   constructor(readonly m: CheckedModel, readonly dtype: DType, readonly rows: DimLike) {
     for (const p of m.params) {
@@ -151,6 +164,7 @@ class Lowering {
     const b = this.b;
     return {
       b, prefix: ['T', this.rows], dtype: this.dtype, nets: this.m.nets, param: (n) => this.param(n),
+      ...(this.drops.size ? { dropout: (k: string) => this.drops.get(k) } : {}),
       read: (name, offset) => {
         const s = this.seqs.get(name);
         if (!s) throw new InternalError(`lower: ${name} is not available as a sequence`);
@@ -210,6 +224,7 @@ class Lowering {
         return onehot;
       },
       hoisted: { get: (e) => { const v = base.hoisted?.get(e); return v && spread(v); } },
+      ...(base.dropout ? { dropout: (k: string) => base.dropout!(k)?.map(spread) } : {}),
     };
     return { ...this.dist(scope, d), over: en.name };
   }

@@ -10,6 +10,7 @@ import { preorder, run, type Rec } from '../trampoline.js';
 import type { GraphBuilder, ScanParams } from '../ir/builder.js';
 import type { Value } from '../ir/graph.js';
 import { cellInput, lowerExpr, type LowerScope } from './exprs.js';
+import { callKey } from './dropout.js';
 
 /** A carried variable: its value before the first step (or after the last, for backward phases). */
 export interface CarrySpec {
@@ -104,7 +105,20 @@ export class Phase {
       return cellInput(o, net, x.length === 1 ? fullSeq(o, x[0]!, c.inputs[0]!.width) : o.b.concat(x.map((v, k) => fullSeq(o, v, c.inputs[k]!.width)), 2));
     });
     const extraKeys = [...this.extra.keys()];
-    const scanned = [...seqs.map((v, i) => fullSeq(o, v, hoistList[i]!.width)), ...cellSeqs, ...extraKeys.map((k) => this.extra.get(k)!)];
+    // Dropout masks of the net calls the body may lower (unused ones, of hoisted calls, are dropped by scan-dce).
+    const drops = new Map<string, readonly Value[]>();
+    if (o.dropout) {
+      for (const r of [...this.roots, ...this.cellRoots]) {
+        for (const e of preorder(r, children)) {
+          if (e.k !== 'net' || drops.has(callKey(e))) continue;
+          const m = o.dropout(callKey(e));
+          if (m) drops.set(callKey(e), m);
+        }
+      }
+    }
+    const dropKeys = [...drops.keys()];
+    const dropSeqs = dropKeys.flatMap((k) => drops.get(k)!);
+    const scanned = [...seqs.map((v, i) => fullSeq(o, v, hoistList[i]!.width)), ...cellSeqs, ...extraKeys.map((k) => this.extra.get(k)!), ...dropSeqs];
     const invValues = invariants.map((n) => o.param(n));
     const res = o.b.scan({
       carries: carries.map((c) => c.init),
@@ -117,11 +131,19 @@ export class Phase {
       const hoisted = new Map<CExpr, Value>(hoistList.map((e, i) => [e, p.slices[i]!] as const));
       const cellInputs = new Map<CExpr, Value>(hoistedCells.map((c, i) => [c, p.slices[hoistList.length + i]!] as const));
       const slices = new Map(extraKeys.map((k, i) => [k, p.slices[hoistList.length + hoistedCells.length + i]!] as const));
+      const dropSlices = new Map<string, Value[]>();
+      let at = hoistList.length + hoistedCells.length + extraKeys.length;
+      for (const k of dropKeys) {
+        const n = drops.get(k)!.length;
+        dropSlices.set(k, p.slices.slice(at, at + n) as Value[]);
+        at += n;
+      }
       const prev = new Map(carries.map((c, i) => [c.key, p.carries[i]!] as const));
       const cur = new Map<string, Value>();
       const prevOffset = this.reverse ? 1 : -1;
       const scope: LowerScope = {
         b: bb, prefix: [o.prefix[1]!], dtype: o.dtype, nets: o.nets, hoisted,
+        ...(o.dropout ? { dropout: (k: string) => dropSlices.get(k) } : {}),
         param: (n) => {
           const v = params.get(n);
           if (!v) throw new InternalError(`phase: parameter ${n} is not an invariant of this scan`);

@@ -1,0 +1,63 @@
+/**
+ * @file Dropout of feed-forward nets in training graphs. A net declared with `dropout = p` has,
+ * at every call site, one uniform noise input per layer, `dropout.<net>.<call>.<layer>`
+ * ([T, B, in-width of that layer]); the unit is kept where u ≥ p and then scaled by 1/(1−p)
+ * ("inverted" dropout: evaluation and sampling graphs apply the net unchanged). `<call>`
+ * numbers the net's call sites in source order, so a call keeps its name when the file is
+ * reformatted, and one call has one mask per step wherever the lowering evaluates it (hoisted
+ * over the whole sequence or inside a scan, for the prior and the guide alike). The noise is
+ * drawn per sequence, shared by the particles of that sequence: each sequence sees one thinned
+ * network per step.
+ */
+import type { CExpr, CheckedModel } from '../checked.js';
+import { children } from '../checked.js';
+import { preorder } from '../trampoline.js';
+import type { StepProgram } from '../program.js';
+
+/** A call of a net. */
+export type NetCall = Extract<CExpr, { k: 'net' }>;
+
+/** One layer input of one call site of a net with dropout. */
+export interface DropoutSite {
+  /** `net@offset`: the call site, the same for every copy of that call's expression. */
+  readonly call: string;
+  readonly layer: number;
+  readonly width: number;
+  readonly rate: number;
+  /** The graph input's name. */
+  readonly input: string;
+}
+
+/** The key of a call site: net name and the call's offset in the source. */
+export function callKey(e: NetCall): string {
+  return `${e.net}@${e.span.start}`;
+}
+
+/** Every expression of the inference program: state updates and every distribution's parameters. */
+function* programExprs(p: StepProgram): Generator<CExpr> {
+  const sites = [...p.inference.phases.flatMap((ph) => ph.sites), ...p.inference.sequence];
+  for (const s of sites) {
+    if (s.kind === 'state') yield s.update;
+    const dists = s.kind === 'latent' ? [s.prior, ...(s.guide ? [s.guide] : [])] : s.kind === 'state' ? [] : [s.dist];
+    for (const d of dists) yield* Object.values(d.params);
+  }
+}
+
+/** The dropout sites of a program, by net, call (in source order) and layer. */
+export function dropoutSites(m: CheckedModel, p: StepProgram): DropoutSite[] {
+  const calls = new Map<string, NetCall>();
+  for (const root of programExprs(p)) {
+    for (const e of preorder(root, children)) if (e.k === 'net' && m.nets.get(e.net)!.dropout > 0) calls.set(callKey(e), e);
+  }
+  const ordered = [...calls.values()].sort((a, b) => (a.net < b.net ? -1 : a.net > b.net ? 1 : a.span.start - b.span.start));
+  const out: DropoutSite[] = [];
+  let prev = '', n = 0;
+  for (const e of ordered) {
+    n = e.net === prev ? n + 1 : 0;
+    prev = e.net;
+    const net = m.nets.get(e.net)!;
+    const widths = [net.inDim, ...net.hidden];
+    widths.forEach((w, layer) => out.push({ call: callKey(e), layer, width: w, rate: net.dropout, input: `dropout.${e.net}.${n}.${layer}` }));
+  }
+  return out;
+}
