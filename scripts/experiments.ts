@@ -87,6 +87,9 @@ const tasks: Record<string, Task> = {
       { label: 'SRNN', file: 'examples/srnn_polyphonic.seq' },
       { label: 'RNN-NADE', file: 'examples/rnn_nade_polyphonic.seq' },
       { label: 'SRNN-NADE', file: 'examples/srnn_nade_polyphonic.seq' },
+      // The same files trained with dropout on their feed-forward nets (the models overfit).
+      { label: 'SRNN, dropout 0.3', file: 'examples/srnn_polyphonic.seq', sets: ['--set', 'drop=0.3'] },
+      { label: 'RNN-NADE, dropout 0.3', file: 'examples/rnn_nade_polyphonic.seq', sets: ['--set', 'drop=0.3'] },
     ],
   },
 };
