@@ -75,8 +75,9 @@ export interface NetInfo {
   /** Activation after the last layer (mlp only). */
   readonly outAct: Activation;
   /**
-   * Dropout rate of a feed-forward net (linear, mlp): in training graphs each input unit of each
-   * layer is zeroed with this probability and the rest scaled by 1/(1−p); 0 means none.
+   * Dropout rate: in training graphs each input unit of each layer (linear, mlp) or of the
+   * cell's input projection (lstm, gru, rnn: never the recurrent state) is zeroed with this
+   * probability and the rest scaled by 1/(1−p); 0 means none.
    */
   readonly dropout: number;
   /** Names of its parameters, so later stages never re-spell them. */

@@ -57,9 +57,9 @@ export interface NetKindHelp {
 export const netKinds: { readonly [K in NetInfo['kind']]: NetKindHelp } = {
   linear: { signature: 'linear(in -> out, dropout = 0)', recurrent: false, doc: 'one affine layer `x·W + b`; parameters `.weight [in, out]`, `.bias [out]`; `dropout = p` zeroes input units with probability p in training.' },
   mlp: { signature: 'mlp(in -> out, hidden = [h...], act = relu, out_act = act, dropout = 0)', recurrent: false, doc: 'feed-forward layers `act(x·W_i + b_i)`; the last layer uses `out_act`; `dropout = p` zeroes each layer\'s input units with probability p in training.' },
-  lstm: { signature: 'lstm(in -> H)', recurrent: true, doc: 'an LSTM step: the whole right-hand side of a state update `h[t] = cell(h[t-1], inputs...)`.' },
-  gru: { signature: 'gru(in -> H)', recurrent: true, doc: 'a GRU step: the whole right-hand side of a state update `h[t] = cell(h[t-1], inputs...)`.' },
-  rnn: { signature: 'rnn(in -> H, act = tanh)', recurrent: true, doc: 'a plain recurrent step `act(x·W_ih + h·W_hh + b)`.' },
+  lstm: { signature: 'lstm(in -> H, dropout = 0)', recurrent: true, doc: 'an LSTM step: the whole right-hand side of a state update `h[t] = cell(h[t-1], inputs...)`.' },
+  gru: { signature: 'gru(in -> H, dropout = 0)', recurrent: true, doc: 'a GRU step: the whole right-hand side of a state update `h[t] = cell(h[t-1], inputs...)`.' },
+  rnn: { signature: 'rnn(in -> H, act = tanh, dropout = 0)', recurrent: true, doc: 'a plain recurrent step `act(x·W_ih + h·W_hh + b)`.' },
 };
 
 /** Builtin functions of expressions. */

@@ -287,16 +287,23 @@ describe('lower: padding and backward states', () => {
 
 describe('lower: dropout', () => {
   // f is called twice inside the stochastic scan (once on the carry z[t-1]); g twice where it is
-  // hoisted (a deterministic phase and the guide); the GRU has no dropout.
+  // hoisted (a deterministic phase and the guide); the GRU's input is hoisted, the RNN's (z[t])
+  // is not; the LSTM has no dropout.
   const text = `model dd(x_dim = 3, z_dim = 2, hd = 4, p = 0.5) {
   observe x[t] : real[x_dim]
   latent  z[t] : real[z_dim]
   state   h[t] : real[hd] = zeros
+  state   q[t] : real[hd] = zeros
+  state   r[t] : real[hd] = zeros
   net f    = mlp(z_dim + hd -> hd, hidden = [5], act = tanh, dropout = p)
   net g    = linear(x_dim -> hd, dropout = p)
-  net cell = gru(hd -> hd)
+  net cell = gru(hd -> hd, dropout = p)
+  net c2   = rnn(z_dim -> hd, dropout = p)
+  net c3   = lstm(x_dim -> hd)
   transition h[t] = cell(h[t-1], g(x[t-1]))
-  prior      z[t] ~ Normal.head(f(z[t-1], h[t]), z_dim)
+  transition q[t] = c2(q[t-1], z[t])
+  transition r[t] = c3(r[t-1], x[t-1])
+  prior      z[t] ~ Normal.head(f(z[t-1], q[t-1] + r[t]), z_dim)
   emission   x[t] ~ Normal.head(f(z[t], h[t]), x_dim)
   guide {
     z[t] ~ Normal.head(concat(g(x[t]), h[t]), z_dim)
@@ -308,6 +315,7 @@ describe('lower: dropout', () => {
   it('lower: one uniform noise input per call site and layer, named by the net, the call (in source order) and the layer', () => {
     const lo = lower(check('dd.seq', text, []));
     expect(names(lo).sort()).to.deep.equal([
+      'dropout.c2.0.0 [T, B, 2] noise uniform', 'dropout.cell.0.0 [T, B, 4] noise uniform',
       'dropout.f.0.0 [T, B, 6] noise uniform', 'dropout.f.0.1 [T, B, 5] noise uniform',
       'dropout.f.1.0 [T, B, 6] noise uniform', 'dropout.f.1.1 [T, B, 5] noise uniform',
       'dropout.g.0.0 [T, B, 3] noise uniform', 'dropout.g.1.0 [T, B, 3] noise uniform',
@@ -339,13 +347,13 @@ describe('lower: dropout', () => {
     assertAllClose(got['elbo']!.data, oracleElbo(m, { ...feeds, beta: tensor([], [1]) }).elbo, 'evaluate elbo', { rtol: 1e-9, atol: 1e-12 });
   });
 
-  it('check: a dropout rate outside [0, 1) is an error at the value, and recurrent cells take none', () => {
+  it('check: a dropout rate outside [0, 1) is an error at the value', () => {
     for (const [bad, msg] of [['1', 'a dropout rate must be at least 0 and below 1, got 1'], ['-0.1', 'got -0.1']] as const) {
       const r = checkSource('dd.seq', text.replace('dropout = p)\n  net g', `dropout = ${bad})\n  net g`), []);
       expect(r.model).to.equal(null);
       expect(r.diagnostics.map((d) => d.message).join('\n')).to.contain(msg);
     }
-    const r = checkSource('dd.seq', text.replace('gru(hd -> hd)', 'gru(hd -> hd, dropout = 0.2)'), []);
-    expect(r.diagnostics.map((d) => d.message).join('\n')).to.contain('gru has no option `dropout`');
+    const r = checkSource('dd.seq', text.replace('lstm(x_dim -> hd)', 'lstm(x_dim -> hd, dropout = 2 / 2)'), []);
+    expect(r.diagnostics.map((d) => d.message).join('\n')).to.contain('a dropout rate must be at least 0 and below 1, got 1');
   });
 });

@@ -266,14 +266,15 @@ class SequenceOracle {
   /**
    * Dropout (language.md): a call of a net with `dropout = p` is thinned where the graph has the
    * feed `dropout.<net>.<call>.<layer>` (training graphs), `<call>` numbering the net's distinct
-   * call sites in source order: unit j of layer i's input is kept where u ≥ p, scaled by 1/(1−p).
+   * call sites in source order: unit j of layer i's input is kept where u ≥ p, scaled by 1/(1−p);
+   * a recurrent cell's input x (layer 0) likewise, its state never.
    */
-  private dropout(e: Extract<CExpr, { k: 'net' }>, net: NetInfo, layer: number, t: number, h: Float64Array): Float64Array {
+  private dropout(e: Extract<CExpr, { k: 'net' | 'cell' }>, net: NetInfo, layer: number, t: number, h: Float64Array): Float64Array {
     if (net.dropout === 0) return h;
     if (!this.calls) {
       const starts = new Map<string, Set<number>>();
       const walk = (x: CExpr): void => {
-        if (x.k === 'net') { const s = starts.get(x.net) ?? new Set<number>(); s.add(x.span.start); starts.set(x.net, s); }
+        if (x.k === 'net' || x.k === 'cell') { const s = starts.get(x.net) ?? new Set<number>(); s.add(x.span.start); starts.set(x.net, s); }
         for (const c of exprChildren(x)) walk(c);
       };
       const dists = [...this.m.emissions, ...this.m.priors, ...(this.m.guide?.samples ?? []), ...this.m.aux].map((d) => d.dist);
@@ -307,7 +308,7 @@ class SequenceOracle {
     if (e.prev.k !== 'read' || e.prev.name !== e.state) throw new Error('oracle: cell prev is not the state');
     const prevT = t + e.prev.offset;
     const h = this.value(e.state, prevT);
-    const x = this.concat(e.inputs.map((i) => this.expr(i, t)));
+    const x = this.dropout(e, net, 0, t, this.concat(e.inputs.map((i) => this.expr(i, t))));
     const Wih = this.param(`${net.name}.weight_ih`), Whh = this.param(`${net.name}.weight_hh`), bih = this.param(`${net.name}.bias_ih`);
     switch (net.kind) {
       case 'rnn': {

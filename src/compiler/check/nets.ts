@@ -8,7 +8,7 @@ import { netKinds } from './scope.js';
 
 const activations: readonly Activation[] = ['relu', 'tanh', 'sigmoid', 'softplus', 'none'];
 const optionsOf: Record<NetInfo['kind'], readonly string[]> = {
-  linear: ['dropout'], mlp: ['hidden', 'act', 'out_act', 'dropout'], lstm: [], gru: [], rnn: ['act'],
+  linear: ['dropout'], mlp: ['hidden', 'act', 'out_act', 'dropout'], lstm: ['dropout'], gru: ['dropout'], rnn: ['act', 'dropout'],
 };
 
 /** Resolves a net declaration; null after reporting errors. */

@@ -1,7 +1,8 @@
 /**
- * @file Dropout of feed-forward nets in training graphs. A net declared with `dropout = p` has,
- * at every call site, one uniform noise input per layer, `dropout.<net>.<call>.<layer>`
- * ([T, B, in-width of that layer]); the unit is kept where u ≥ p and then scaled by 1/(1−p)
+ * @file Dropout in training graphs. A net declared with `dropout = p` has, at every call site,
+ * one uniform noise input per layer, `dropout.<net>.<call>.<layer>` ([T, B, in-width of that
+ * layer]; a recurrent cell has one, for its input x in x·W_ih, and its recurrent state is never
+ * thinned, as in Zaremba et al. 2014); the unit is kept where u ≥ p and then scaled by 1/(1−p)
  * ("inverted" dropout: evaluation and sampling graphs apply the net unchanged). `<call>`
  * numbers the net's call sites in source order, so a call keeps its name when the file is
  * reformatted, and one call has one mask per step wherever the lowering evaluates it (hoisted
@@ -14,8 +15,8 @@ import { children } from '../checked.js';
 import { preorder } from '../trampoline.js';
 import type { StepProgram } from '../program.js';
 
-/** A call of a net. */
-export type NetCall = Extract<CExpr, { k: 'net' }>;
+/** A call of a net, or a recurrent cell step (its input is thinned, never its state). */
+export type NetCall = Extract<CExpr, { k: 'net' | 'cell' }>;
 
 /** One layer input of one call site of a net with dropout. */
 export interface DropoutSite {
@@ -47,7 +48,7 @@ function* programExprs(p: StepProgram): Generator<CExpr> {
 export function dropoutSites(m: CheckedModel, p: StepProgram): DropoutSite[] {
   const calls = new Map<string, NetCall>();
   for (const root of programExprs(p)) {
-    for (const e of preorder(root, children)) if (e.k === 'net' && m.nets.get(e.net)!.dropout > 0) calls.set(callKey(e), e);
+    for (const e of preorder(root, children)) if ((e.k === 'net' || e.k === 'cell') && m.nets.get(e.net)!.dropout > 0) calls.set(callKey(e), e);
   }
   const ordered = [...calls.values()].sort((a, b) => (a.net < b.net ? -1 : a.net > b.net ? 1 : a.span.start - b.span.start));
   const out: DropoutSite[] = [];
@@ -56,7 +57,7 @@ export function dropoutSites(m: CheckedModel, p: StepProgram): DropoutSite[] {
     n = e.net === prev ? n + 1 : 0;
     prev = e.net;
     const net = m.nets.get(e.net)!;
-    const widths = [net.inDim, ...net.hidden];
+    const widths = e.k === 'cell' ? [net.inDim] : [net.inDim, ...net.hidden];
     widths.forEach((w, layer) => out.push({ call: callKey(e), layer, width: w, rate: net.dropout, input: `dropout.${e.net}.${n}.${layer}` }));
   }
   return out;

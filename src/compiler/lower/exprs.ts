@@ -139,10 +139,10 @@ function unary(b: GraphBuilder, fn: string, x: Value): Value {
   throw new InternalError(`lower: unknown builtin ${fn}`);
 }
 
-/** Input projection of a recurrent cell: x W_ih + b_ih (hoistable when x does not depend on the carry). */
-export function cellInput(s: LowerScope, net: NetInfo, x: Value): Value {
+/** Input projection of a recurrent cell: x W_ih + b_ih (hoistable when x does not depend on the carry); `masks` (dropout) thin x. */
+export function cellInput(s: LowerScope, net: NetInfo, x: Value, masks?: readonly Value[]): Value {
   const p = cellParams(net);
-  return s.b.add(s.b.matmul(x, s.param(p.weightIh)), s.param(p.biasIh));
+  return s.b.add(s.b.matmul(masks ? s.b.mul(x, masks[0]!) : x, s.param(p.weightIh)), s.param(p.biasIh));
 }
 
 /**

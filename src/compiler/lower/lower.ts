@@ -23,7 +23,7 @@ import type { DistValues } from '../../inference/families.js';
 import type { InferenceHandler, InputRole, InputSpec, SiteCtx, StepCarries } from '../../inference/handler.js';
 import { cellInput, cellStep, concatLast, lowerExpr, type LowerScope } from './exprs.js';
 import { Phase as PhaseScan, type PhaseBody } from './phase.js';
-import { dropoutSites } from './dropout.js';
+import { callKey, dropoutSites } from './dropout.js';
 
 /** A lowered graph and the description of its inputs. */
 export interface LoweredGraph {
@@ -241,7 +241,7 @@ class Lowering {
     const s = p.scope;
     if (value.k !== 'cell') return lowerExpr(s, value);
     const net = this.m.nets.get(value.net)!;
-    const gx = p.cellInputs.get(value) ?? cellInput(s, net, concatLast(s, value.inputs.map((i) => lowerExpr(s, i)), value.inputs.map((i) => i.width)));
+    const gx = p.cellInputs.get(value) ?? cellInput(s, net, concatLast(s, value.inputs.map((i) => lowerExpr(s, i)), value.inputs.map((i) => i.width)), s.dropout?.(callKey(value)));
     const r = cellStep(s, net, gx, p.prev.get(name)!, net.kind === 'lstm' ? p.prev.get(`c:${name}`)! : null);
     if (r.c) next.set(`c:${name}`, r.c);
     return r.h;

@@ -102,7 +102,7 @@ export class Phase {
       if (c.k !== 'cell') throw new InternalError('phase');
       const net = o.nets.get(c.net)!;
       const x = c.inputs.map((i) => lowerExpr(o, i));
-      return cellInput(o, net, x.length === 1 ? fullSeq(o, x[0]!, c.inputs[0]!.width) : o.b.concat(x.map((v, k) => fullSeq(o, v, c.inputs[k]!.width)), 2));
+      return cellInput(o, net, x.length === 1 ? fullSeq(o, x[0]!, c.inputs[0]!.width) : o.b.concat(x.map((v, k) => fullSeq(o, v, c.inputs[k]!.width)), 2), o.dropout?.(callKey(c)));
     });
     const extraKeys = [...this.extra.keys()];
     // Dropout masks of the net calls the body may lower (unused ones, of hoisted calls, are dropped by scan-dce).
@@ -110,7 +110,7 @@ export class Phase {
     if (o.dropout) {
       for (const r of [...this.roots, ...this.cellRoots]) {
         for (const e of preorder(r, children)) {
-          if (e.k !== 'net' || drops.has(callKey(e))) continue;
+          if ((e.k !== 'net' && e.k !== 'cell') || drops.has(callKey(e))) continue;
           const m = o.dropout(callKey(e));
           if (m) drops.set(callKey(e), m);
         }

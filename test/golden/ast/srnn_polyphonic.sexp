@@ -2,7 +2,7 @@
   (observe x binary x_dim)
   (latent z real z_dim)
   (state d real d_dim :init zeros)
-  (net fwd gru x_dim d_dim)
+  (net fwd gru x_dim d_dim (:dropout drop))
   (net prior_net mlp (+ z_dim d_dim) f_dim (:act tanh) (:dropout drop))
   (net dec_net mlp (+ z_dim d_dim) f_dim (:act relu) (:dropout drop))
   (net bwd gru (+ d_dim x_dim) a_dim)
