@@ -20,8 +20,12 @@ export type CExpr =
   | { readonly k: 'concat'; readonly parts: readonly CExpr[]; readonly width: number; readonly span: Span }
   | { readonly k: 'slice'; readonly arg: CExpr; readonly start: number; readonly end: number; readonly width: number; readonly span: Span }
   | { readonly k: 'sum'; readonly arg: CExpr; readonly width: 1; readonly span: Span }
-  /** A feed-forward net applied to the concatenation of `args`. */
-  | { readonly k: 'net'; readonly net: string; readonly args: readonly CExpr[]; readonly width: number; readonly span: Span }
+  /**
+   * A feed-forward net applied to the concatenation of `args`. `via`: the offsets of the `fn`
+   * calls this call was expanded through, outermost first (one source call inside a function is
+   * a distinct call at each use of the function).
+   */
+  | { readonly k: 'net'; readonly net: string; readonly args: readonly CExpr[]; readonly width: number; readonly span: Span; readonly via?: readonly number[] }
   /** A recurrent cell step: `state[t] = net(state[t∓1], inputs...)`. */
   | { readonly k: 'cell'; readonly net: string; readonly state: string; readonly prev: CExpr; readonly inputs: readonly CExpr[]; readonly width: number; readonly span: Span }
   /** An implicit affine layer created by a distribution head: x·weight + bias, by parameter name. */

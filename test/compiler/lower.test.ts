@@ -286,9 +286,9 @@ describe('lower: padding and backward states', () => {
 });
 
 describe('lower: dropout', () => {
-  // f is called twice inside the stochastic scan (once on the carry z[t-1]); g twice where it is
-  // hoisted (a deterministic phase and the guide); the GRU's input is hoisted, the RNN's (z[t])
-  // is not; the LSTM has no dropout.
+  // f is called twice inside the stochastic scan (once on the carry z[t-1]); g once in a function
+  // used twice, hoisted (a deterministic phase and the guide): two calls; k inside a backward scan;
+  // the GRU's input is hoisted, the RNN's (z[t]) is not; the LSTM has no dropout.
   const text = `model dd(x_dim = 3, z_dim = 2, hd = 4, p = 0.5) {
   observe x[t] : real[x_dim]
   latent  z[t] : real[z_dim]
@@ -297,16 +297,20 @@ describe('lower: dropout', () => {
   state   r[t] : real[hd] = zeros
   net f    = mlp(z_dim + hd -> hd, hidden = [5], act = tanh, dropout = p)
   net g    = linear(x_dim -> hd, dropout = p)
+  net k    = mlp(hd + x_dim -> hd, act = tanh, dropout = p)
   net cell = gru(hd -> hd, dropout = p)
   net c2   = rnn(z_dim -> hd, dropout = p)
   net c3   = lstm(x_dim -> hd)
-  transition h[t] = cell(h[t-1], g(x[t-1]))
+  fn gg(v) = g(v)
+  transition h[t] = cell(h[t-1], gg(x[t-1]))
   transition q[t] = c2(q[t-1], z[t])
   transition r[t] = c3(r[t-1], x[t-1])
   prior      z[t] ~ Normal.head(f(z[t-1], q[t-1] + r[t]), z_dim)
   emission   x[t] ~ Normal.head(f(z[t], h[t]), x_dim)
   guide {
-    z[t] ~ Normal.head(concat(g(x[t]), h[t]), z_dim)
+    state a[t] : real[hd] = zeros
+    a[t] = k(a[t+1], x[t])
+    z[t] ~ Normal.head(concat(gg(x[t]), a[t]), z_dim)
   }
 }
 `;
@@ -319,6 +323,7 @@ describe('lower: dropout', () => {
       'dropout.f.0.0 [T, B, 6] noise uniform', 'dropout.f.0.1 [T, B, 5] noise uniform',
       'dropout.f.1.0 [T, B, 6] noise uniform', 'dropout.f.1.1 [T, B, 5] noise uniform',
       'dropout.g.0.0 [T, B, 3] noise uniform', 'dropout.g.1.0 [T, B, 3] noise uniform',
+      'dropout.k.0.0 [T, B, 7] noise uniform',
     ]);
     // evaluation (and a rate of 0) has none
     expect(names(lowerProgram(new ImportanceHandler(schedule(check('dd.seq', text, [])), 'K', 'evaluate'), 'float64'))).to.deep.equal([]);

@@ -264,31 +264,35 @@ class SequenceOracle {
   }
 
   /**
-   * Dropout (language.md): a call of a net with `dropout = p` is thinned where the graph has the
-   * feed `dropout.<net>.<call>.<layer>` (training graphs), `<call>` numbering the net's distinct
-   * call sites in source order: unit j of layer i's input is kept where u ≥ p, scaled by 1/(1−p);
-   * a recurrent cell's input x (layer 0) likewise, its state never.
+   * Dropout (language.md): a call of a net with `dropout = p` is thinned in training graphs, which
+   * have the feeds `dropout.<net>.<call>.<layer>`, `<call>` numbering the net's distinct call
+   * sites in source order (a call inside a `fn` once per use: its site is the offsets of the fn
+   * calls it came through, then its own): unit j of layer i's input is kept where u ≥ p, scaled
+   * by 1/(1−p); a recurrent cell's input x (layer 0) likewise, its state never. Graphs with no
+   * dropout feed at all apply every net whole; a training graph missing one mask is an error.
    */
   private dropout(e: Extract<CExpr, { k: 'net' | 'cell' }>, net: NetInfo, layer: number, t: number, h: Float64Array): Float64Array {
     if (net.dropout === 0) return h;
+    const site = (x: Extract<CExpr, { k: 'net' | 'cell' }>): string => [...(x.k === 'net' ? x.via ?? [] : []), x.span.start].map((n) => String(n).padStart(12, '0')).join('/');
     if (!this.calls) {
-      const starts = new Map<string, Set<number>>();
+      const sites = new Map<string, Set<string>>();
       const walk = (x: CExpr): void => {
-        if (x.k === 'net' || x.k === 'cell') { const s = starts.get(x.net) ?? new Set<number>(); s.add(x.span.start); starts.set(x.net, s); }
+        if (x.k === 'net' || x.k === 'cell') { const s = sites.get(x.net) ?? new Set<string>(); s.add(site(x)); sites.set(x.net, s); }
         for (const c of exprChildren(x)) walk(c);
       };
       const dists = [...this.m.emissions, ...this.m.priors, ...(this.m.guide?.samples ?? []), ...this.m.aux].map((d) => d.dist);
       for (const d of dists) for (const p of Object.values(d.params)) walk(p);
       for (const a of [...this.m.transitions, ...(this.m.guide?.transitions ?? [])]) walk(a.value);
-      this.calls = new Map([...starts].map(([n, s]) => [n, [...s].sort((a, b) => a - b)] as const));
+      this.calls = new Map([...sites].map(([n, s]) => [n, [...s].sort()] as const));
     }
-    const name = `dropout.${net.name}.${this.calls.get(net.name)!.indexOf(e.span.start)}.${layer}`;
-    if (!this.feeds[name]) return h;
+    if (!Object.keys(this.feeds).some((k) => k.startsWith('dropout.'))) return h;
+    const name = `dropout.${net.name}.${this.calls.get(net.name)!.indexOf(site(e))}.${layer}`;
+    if (!this.feeds[name]) throw new Error(`oracle: a training graph without the dropout feed ${name}`);
     const u = this.row(name, t, h.length);
     return h.map((v, j) => (u[j]! >= net.dropout ? v / (1 - net.dropout) : 0));
   }
 
-  private calls: Map<string, number[]> | null = null;
+  private calls: Map<string, string[]> | null = null;
 
   private ffNet(e: Extract<CExpr, { k: 'net' }>, net: NetInfo, x: Float64Array, t: number): Float64Array {
     if (net.kind === 'linear') return this.affine(this.dropout(e, net, 0, t, x), this.param(`${net.name}.weight`), this.param(`${net.name}.bias`), net.outDim);

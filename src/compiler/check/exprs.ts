@@ -27,6 +27,8 @@ export interface ExprContext {
 export class ExprChecker {
   /** Functions being inlined and lets being checked, innermost last: a repeat is recursion. */
   private readonly fnStack = new Set<string>();
+  /** Offsets of the `fn` calls being expanded, outermost first (recorded on the net calls inside). */
+  private fnSites: number[] = [];
   private readonly letStack = new Set<string>();
   private bindings: Map<string, CExpr> = new Map();
   /** AST nodes visited so far, counting every inlined function body again (the checker's work). */
@@ -141,10 +143,13 @@ export class ExprChecker {
     }
     if (this.scope.letCache.has(name)) return this.scope.letCache.get(name)!;
     this.letStack.add(name);
-    const saved = this.bindings;
+    const saved = this.bindings, sites = this.fnSites;
+    // A let is one value wherever it is first read (even inside a function's expansion).
     this.bindings = new Map();
+    this.fnSites = [];
     const v = yield this.walk(decl.value, ctx);
     this.bindings = saved;
+    this.fnSites = sites;
     this.letStack.delete(name);
     this.scope.letCache.set(name, v);
     return v;
@@ -247,7 +252,7 @@ export class ExprChecker {
       return null;
     }
     if (!this.checkNetWidth(e, net.name, net.inDim, cs, e.args as A.Expr[])) return null;
-    return { k: 'net', net: net.name, args: cs, width: net.outDim, span: e.span };
+    return { k: 'net', net: net.name, args: cs, width: net.outDim, span: e.span, ...(this.fnSites.length ? { via: [...this.fnSites] } : {}) };
   }
 
   /** Checks that concatenated argument widths equal a net's input width, explaining the arithmetic. */
@@ -275,7 +280,9 @@ export class ExprChecker {
     const saved = this.bindings;
     this.bindings = new Map(decl.params.map((p, i) => [p.name, args[i]!]));
     this.fnStack.add(name);
+    this.fnSites.push(e.span.start);
     const body = (yield this.walk(decl.body, ctx)) as CExpr | null;
+    this.fnSites.pop();
     this.fnStack.delete(name);
     this.bindings = saved;
     return body;

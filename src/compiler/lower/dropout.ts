@@ -4,8 +4,9 @@
  * layer]; a recurrent cell has one, for its input x in x·W_ih, and its recurrent state is never
  * thinned, as in Zaremba et al. 2014); the unit is kept where u ≥ p and then scaled by 1/(1−p)
  * ("inverted" dropout: evaluation and sampling graphs apply the net unchanged). `<call>`
- * numbers the net's call sites in source order, so a call keeps its name when the file is
- * reformatted, and one call has one mask per step wherever the lowering evaluates it (hoisted
+ * numbers the net's call sites in source order (a call inside a `fn` body once per use of the
+ * function, ordered by the use), so a call keeps its name when the file is reformatted, and one
+ * call has one mask per step wherever the lowering evaluates it (hoisted
  * over the whole sequence or inside a scan, for the prior and the guide alike). The noise is
  * drawn per sequence, shared by the particles of that sequence: each sequence sees one thinned
  * network per step.
@@ -29,9 +30,20 @@ export interface DropoutSite {
   readonly input: string;
 }
 
-/** The key of a call site: net name and the call's offset in the source. */
+/** Where a call is: the offsets of the `fn` calls it was expanded through, then its own. */
+function callSite(e: NetCall): readonly number[] {
+  return [...(e.k === 'net' ? e.via ?? [] : []), e.span.start];
+}
+
+/** The key of a call site: net name and where the call is in the source. */
 export function callKey(e: NetCall): string {
-  return `${e.net}@${e.span.start}`;
+  return `${e.net}@${callSite(e).join('/')}`;
+}
+
+/** Source order of two call sites (lexicographic over their offsets). */
+function bySite(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 /** Every expression of the inference program: state updates and every distribution's parameters. */
@@ -50,7 +62,7 @@ export function dropoutSites(m: CheckedModel, p: StepProgram): DropoutSite[] {
   for (const root of programExprs(p)) {
     for (const e of preorder(root, children)) if ((e.k === 'net' || e.k === 'cell') && m.nets.get(e.net)!.dropout > 0) calls.set(callKey(e), e);
   }
-  const ordered = [...calls.values()].sort((a, b) => (a.net < b.net ? -1 : a.net > b.net ? 1 : a.span.start - b.span.start));
+  const ordered = [...calls.values()].sort((a, b) => (a.net < b.net ? -1 : a.net > b.net ? 1 : bySite(callSite(a), callSite(b))));
   const out: DropoutSite[] = [];
   let prev = '', n = 0;
   for (const e of ordered) {

@@ -111,6 +111,7 @@ export function applyNet(s: LowerScope, net: NetInfo, x: Value, masks?: readonly
   if (net.params.kind !== 'layers') throw new InternalError(`lower: ${net.kind} ${net.name} used as a feed-forward net`);
   const layers = net.params.layers;
   if (masks && masks.length !== layers.length) throw new InternalError(`lower: ${net.name} has ${layers.length} layers but ${masks.length} dropout masks`);
+  if (!masks && net.dropout > 0 && s.dropout) throw new InternalError(`lower: a call of ${net.name} in a training graph has no dropout masks`);
   const drop = (v: Value, i: number): Value => (masks ? s.b.mul(v, masks[i]!) : v);
   if (net.kind === 'linear') return affine(s, layers[0]!.weight, layers[0]!.bias, drop(x, 0));
   let h = x;
@@ -142,6 +143,7 @@ function unary(b: GraphBuilder, fn: string, x: Value): Value {
 /** Input projection of a recurrent cell: x W_ih + b_ih (hoistable when x does not depend on the carry); `masks` (dropout) thin x. */
 export function cellInput(s: LowerScope, net: NetInfo, x: Value, masks?: readonly Value[]): Value {
   const p = cellParams(net);
+  if (!masks && net.dropout > 0 && s.dropout) throw new InternalError(`lower: a step of ${net.name} in a training graph has no dropout mask`);
   return s.b.add(s.b.matmul(masks ? s.b.mul(x, masks[0]!) : x, s.param(p.weightIh)), s.param(p.biasIh));
 }
 
