@@ -90,6 +90,7 @@ const tasks: Record<string, Task> = {
       // The same files trained with dropout on their feed-forward nets (the models overfit).
       { label: 'SRNN, dropout 0.3', file: 'examples/srnn_polyphonic.seq', sets: ['--set', 'drop=0.3'] },
       { label: 'RNN-NADE, dropout 0.3', file: 'examples/rnn_nade_polyphonic.seq', sets: ['--set', 'drop=0.3'] },
+      { label: 'RNN-NADE, dropout 0.5', file: 'examples/rnn_nade_polyphonic.seq', sets: ['--set', 'drop=0.5'] },
     ],
   },
 };
