@@ -138,7 +138,13 @@ describe('pipeline: every example, end to end', function () {
 
 describe('pipeline: the importance-weighted training bound', function () {
   this.timeout(120_000);
-  for (const name of ['vrnn', 'srnn', 'zforcing']) {
+  const logMeanExp = (v: readonly number[]): number => {
+    const m = Math.max(...v);
+    return m + Math.log(v.reduce((s, x) => s + Math.exp(x - m), 0) / v.length);
+  };
+  // srnn_polyphonic's small sizes train with dropout (drop = 0.3): its K particles share one
+  // mask per call site and layer, so the K = 1 graph is fed the same mask on every tiled copy.
+  for (const name of ['vrnn', 'srnn', 'zforcing', 'srnn_polyphonic']) {
     it(`iwae: ${name} with K = 3 equals log-mean-exp of the K = 1 graph's log-weights over tiled copies, and its gradient checks`, () => {
       const ex = examples().find((e) => e.name === name)!;
       const sets = parseOverrides(small[name]!);
@@ -150,10 +156,12 @@ describe('pipeline: the importance-weighted training bound', function () {
       const rng = new Rng(17);
       const oneObj = lower(new ImportanceHandler(one.program, 1, 'train'), 'float64');
       const feeds = feedsFor(one, oneObj.inputs, rng);
+      const dropout = (n: string): boolean => n.startsWith('dropout.');
+      expect(oneObj.inputs.some((i) => dropout(i.name)), 'dropout inputs iff the model trains with dropout').to.equal(name === 'srnn_polyphonic');
       const tiled: Record<string, Tensor> = {};
       for (const i of oneObj.inputs) {
         const t = feeds[i.name]!;
-        if (i.role === 'data' || i.role === 'mask') {
+        if (i.role === 'data' || i.role === 'mask' || dropout(i.name)) {
           const rowLen = t.shape.slice(2).reduce((a, b) => a * b, 1);
           const out = new Float64Array(t.data.length * K);
           for (let s = 0; s < T; s++) for (let k = 0; k < K; k++) out.set(t.data.subarray(s * B * rowLen, (s + 1) * B * rowLen), (s * K + k) * B * rowLen);
@@ -161,25 +169,30 @@ describe('pipeline: the importance-weighted training bound', function () {
         } else if (i.role === 'noise') tiled[i.name] = tensor([T, K * B, ...t.shape.slice(2)], rng.normals(t.data.length * K));
         else tiled[i.name] = t;
       }
+      const perSeq = (lw: Float64Array): number[] => Array.from({ length: B }, (_, b) => logMeanExp(Array.from({ length: K }, (_, k) => lw[k * B + b]!)));
       const ref = evaluate(oneObj.graph, tiled);
-      const lw = ref['logw']!.data;
-      const expected = Array.from({ length: B }, (_, b) => {
-        const v = Array.from({ length: K }, (_, k) => lw[k * B + b]!);
-        const m = Math.max(...v);
-        return m + Math.log(v.reduce((s, x) => s + Math.exp(x - m), 0) / K);
-      });
+      const expected = perSeq(ref['logw']!.data);
       const trainFeeds: Record<string, Tensor> = { ...feeds };
       for (const i of lowered.train.inputs) {
-        if (i.role === 'noise') trainFeeds[i.name] = tensor([T, K, B, ...tiled[i.name]!.shape.slice(2)], tiled[i.name]!.data);
+        if (i.role === 'noise' && !dropout(i.name)) trainFeeds[i.name] = tensor([T, K, B, ...tiled[i.name]!.shape.slice(2)], tiled[i.name]!.data);
         else if (!(i.name in trainFeeds)) trainFeeds[i.name] = tensor([], [i.name === 'step' ? 1 : i.name === 'clip_norm' ? 0 : 0]);
       }
       for (const s of lowered.manifest.optimizer.state) trainFeeds[s.name] = tensor([...feeds[s.param]!.shape], new Float64Array(feeds[s.param]!.data.length));
       const got = evaluate(lowered.train.ir, trainFeeds);
       assertAllClose(got['iwae']!.data, expected, 'IWAE-3 per sequence', { rtol: 1e-10, atol: 1e-10 });
-      // The evaluation graph takes K at run time and forms the same bound itself.
+      // The evaluation graph takes K at run time and forms the same bound itself, with whole nets:
+      // with dropout its reference is the same model compiled without it (the same parameters).
+      let expectedWhole = expected;
+      if (name === 'srnn_polyphonic') {
+        const whole = compile(ex.path, ex.text, { dtype: 'float64', overrides: parseOverrides([...small[name]!.filter((s) => !s.startsWith('drop=')), 'drop=0']) }).compiled!;
+        const wholeObj = lower(new ImportanceHandler(whole.program, 1, 'train'), 'float64');
+        expect(wholeObj.inputs.filter((i) => dropout(i.name))).to.deep.equal([]);
+        expectedWhole = perSeq(evaluate(wholeObj.graph, Object.fromEntries(wholeObj.inputs.map((i) => [i.name, tiled[i.name]!])))['logw']!.data);
+        for (let b = 0; b < B; b++) expect(Math.abs(expectedWhole[b]! - expected[b]!), `sequence ${b}: the masks change the bound`).to.be.greaterThan(1e-6);
+      }
       const evFeeds: Record<string, Tensor> = {};
       for (const i of one.evaluate.inputs) evFeeds[i.name] = i.role === 'noise' ? tensor([T, K, B, ...tiled[i.name]!.shape.slice(2)], tiled[i.name]!.data) : feeds[i.name]!;
-      assertAllClose(evaluate(one.evaluate.ir, evFeeds)['iwae']!.data, expected, 'evaluate.onnx IWAE-3 per sequence', { rtol: 1e-10, atol: 1e-10 });
+      assertAllClose(evaluate(one.evaluate.ir, evFeeds)['iwae']!.data, expectedWhole, 'evaluate.onnx IWAE-3 per sequence', { rtol: 1e-10, atol: 1e-10 });
       const steps = feeds['mask']!.data.reduce((a, b) => a + b, 0);
       const aux = Array.from({ length: B }, (_, b) => Array.from({ length: K }, (_, k) => ref['aux']!.data[k * B + b]!).reduce((s, x) => s + x, 0) / K);
       expect(got['loss']!.data[0]).to.be.closeTo(-(expected.reduce((s, x) => s + x, 0) + aux.reduce((s, x) => s + x, 0)) / steps, 1e-10);

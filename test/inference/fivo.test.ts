@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { parseOverrides } from '../../src/compiler/check/dims.js';
 import { compile, onnxBytes, type Compiled } from '../../src/compiler/pipeline.js';
 import { kalmanLogLik, type Lgssm } from '../helpers/kalman.js';
+import { assertAllClose } from '../helpers/allclose.js';
 import { Rng } from '../helpers/random.js';
 
 const source = `
@@ -94,7 +95,8 @@ describe('inference: FIVO on a linear-Gaussian model vs the Kalman filter', func
 
 describe('inference: FIVO training', function () {
   this.timeout(120_000);
-  for (const name of ['vrnn', 'srnn', 'zforcing']) {
+  // srnn_polyphonic's small sizes train with dropout (drop = 0.3).
+  for (const name of ['vrnn', 'srnn', 'zforcing', 'srnn_polyphonic']) {
     it(`fivo: ${name} trains on FIVO with K = 3; its biased gradient (ancestors held fixed) matches central differences`, async () => {
       const { examples, smallSizes } = await import('../helpers/examples.js');
       const { lower } = await import('../../src/compiler/lower/lower.js');
@@ -132,4 +134,37 @@ describe('inference: FIVO training', function () {
       expect(Math.min(...fds.map((fd) => Math.abs(fd - ad) / (1 + Math.abs(fd)))), `<grad, v> = ${ad}, central differences = ${fds.join(', ')}`).to.be.lessThan(1e-6);
     });
   }
+
+  it('fivo: a training graph that never resamples equals the IWAE training bound with the same noise and dropout masks', async () => {
+    const { examples, smallSizes } = await import('../helpers/examples.js');
+    const { lower } = await import('../../src/compiler/lower/lower.js');
+    const { FivoHandler } = await import('../../src/inference/fivo.js');
+    const { ImportanceHandler } = await import('../../src/inference/importance.js');
+    const { evaluate, tensor } = await import('../../src/compiler/ir/index.js');
+    const ex = examples().find((e) => e.name === 'srnn_polyphonic')!;
+    const cc = compile(ex.path, ex.text, { dtype: 'float64', overrides: parseOverrides(smallSizes['srnn_polyphonic']!) }).compiled!;
+    const K = 3;
+    const fivo = lower(new FivoHandler(cc.program, K, 'train', 0), 'float64');
+    const iwae = lower(new ImportanceHandler(cc.program, K, 'train'), 'float64');
+    expect(fivo.inputs.filter((i) => i.name.startsWith('dropout.')).length, 'the FIVO graph takes dropout masks').to.be.greaterThan(0);
+    const r = new Rng(9);
+    const [Tt, Bb] = [6, 3];
+    const feeds: Record<string, ReturnType<typeof tensor>> = {};
+    for (const i of fivo.inputs) {
+      const shape = i.shape.map((d) => (d === 'T' ? Tt : d === 'B' ? Bb : d === 'K' ? K : (d as number)));
+      const n = shape.reduce((a, b) => a * b, 1);
+      feeds[i.name] = tensor(shape, i.role === 'mask' ? Array.from({ length: n }, (_, k) => (Math.floor(k / Bb) < [6, 4, 2][k % Bb]! ? 1 : 0))
+        : i.role === 'beta' ? [1] : i.role === 'data' ? Array.from({ length: n }, () => (r.uniform() < 0.3 ? 1 : 0))
+          : i.law === 'uniform' ? Array.from({ length: n }, () => r.uniform()) : Array.from(r.normals(n), (v) => (i.role === 'param' ? 0.3 * v : v)));
+    }
+    const fv = evaluate(fivo.graph, feeds);
+    const iw = evaluate(iwae.graph, Object.fromEntries(iwae.inputs.map((i) => [i.name, feeds[i.name]!])));
+    expect(Array.from(fv['resampled']!.data)).to.deep.equal(new Array(Bb).fill(0));
+    assertAllClose(fv['fivo']!.data, iw['iwae']!.data, 'FIVO without resampling vs IWAE, per sequence', { rtol: 1e-10, atol: 1e-10 });
+    // ... and the masks are read: other masks, another bound.
+    const other = { ...feeds };
+    for (const i of fivo.inputs.filter((x) => x.name.startsWith('dropout.'))) other[i.name] = tensor([...feeds[i.name]!.shape], Array.from({ length: feeds[i.name]!.data.length }, () => r.uniform()));
+    const fv2 = evaluate(fivo.graph, other)['fivo']!.data;
+    for (let b = 0; b < Bb; b++) expect(Math.abs(fv2[b]! - fv['fivo']!.data[b]!), `sequence ${b}`).to.be.greaterThan(1e-6);
+  });
 });
