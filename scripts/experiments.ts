@@ -87,10 +87,11 @@ const tasks: Record<string, Task> = {
       { label: 'SRNN', file: 'examples/srnn_polyphonic.seq' },
       { label: 'RNN-NADE', file: 'examples/rnn_nade_polyphonic.seq' },
       { label: 'SRNN-NADE', file: 'examples/srnn_nade_polyphonic.seq' },
-      // The same files trained with dropout on their feed-forward nets (the models overfit).
-      { label: 'SRNN, dropout 0.3', file: 'examples/srnn_polyphonic.seq', sets: ['--set', 'drop=0.3'] },
+      // RNN-NADE trained with dropout on its feed-forward nets, and with a cosine schedule from a
+      // higher rate over the steps it makes in the budget on this machine (its validation bound
+      // still improves at the end of the constant-rate run).
       { label: 'RNN-NADE, dropout 0.3', file: 'examples/rnn_nade_polyphonic.seq', sets: ['--set', 'drop=0.3'] },
-      { label: 'RNN-NADE, dropout 0.5', file: 'examples/rnn_nade_polyphonic.seq', sets: ['--set', 'drop=0.5'] },
+      { label: 'RNN-NADE, lr 2e-3 cosine over 9,000 steps', file: 'examples/rnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '9000'] },
     ],
   },
 };
