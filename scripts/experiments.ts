@@ -92,6 +92,8 @@ const tasks: Record<string, Task> = {
       // still improves at the end of the constant-rate run).
       { label: 'RNN-NADE, dropout 0.3', file: 'examples/rnn_nade_polyphonic.seq', sets: ['--set', 'drop=0.3'] },
       { label: 'RNN-NADE, lr 2e-3 cosine over 9,000 steps', file: 'examples/rnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '9000'] },
+      { label: 'RNN-NADE, dropout 0.3, lr 2e-3 cosine over 10,000 steps', file: 'examples/rnn_nade_polyphonic.seq', sets: ['--set', 'drop=0.3'], extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '10000'] },
+      { label: 'RNN-NADE, lr 3e-3 cosine over 10,500 steps', file: 'examples/rnn_nade_polyphonic.seq', extra: ['--lr', '3e-3', '--lr-schedule', 'cosine', '--steps', '10500'] },
     ],
   },
 };
