@@ -10,6 +10,8 @@
  * the boundary marked. Every step runs the real `seqc` commands in-process; the table prints them.
  * With `--models`, only those models are trained and their rows replace the ones in the published
  * table (which must have the same budget); the other rows and their commands are kept.
+ * `--eval-only` (with `--models`) evaluates and draws runs that the same command already trained
+ * in runs/experiments/<task>/, without training them again — for an evaluation that failed.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -128,7 +130,7 @@ interface Row {
   readonly run: string;
 }
 
-async function runTask(name: string, task: Task, o: { budget: number; k: number; only: Set<string> | null; quick: boolean }): Promise<Row[]> {
+async function runTask(name: string, task: Task, o: { budget: number; k: number; only: Set<string> | null; quick: boolean; evalOnly: boolean }): Promise<Row[]> {
   if (!existsSync(join(task.data, 'SHA256SUMS'))) {
     process.stderr.write(`experiments: building ${task.data} (npm run dataset -- ${name})\n`);
     const b = spawnSync('npx', ['tsx', 'scripts/datasets/index.ts', name], { stdio: 'inherit' });
@@ -140,12 +142,17 @@ async function runTask(name: string, task: Task, o: { budget: number; k: number;
   for (const m of task.models) {
     if (o.only && !o.only.has(slug(m.label)) && !o.only.has(slug(basename(m.file, '.seq')))) continue;
     const run = join(root, slug(m.label));
-    rmSync(run, { recursive: true, force: true });
     const train = ['train', m.file, '--data', task.data, '--time-limit', String(o.budget), '--steps', '1000000', '--lr-schedule', 'constant', '--patience', '0',
       '--seed', '1', ...task.common, ...(m.sets ?? []), ...(m.columns ? ['--columns', m.columns] : []), ...(m.extra ?? []), '--out', run];
-    process.stderr.write(`\nexperiments: ${name} / ${m.label}: ${command(train)}\n`);
-    const t = await seqc(train);
-    if (t.code !== 0) throw new Error(`training ${m.label} failed (exit ${t.code})`);
+    if (o.evalOnly) {
+      if (!existsSync(join(run, 'checkpoints', 'last.ckpt'))) throw new Error(`--eval-only: ${run} holds no trained run of ${m.label}; train it first (${command(train)})`);
+      process.stderr.write(`\nexperiments: ${name} / ${m.label}: evaluating the run that ${command(train)} trained\n`);
+    } else {
+      rmSync(run, { recursive: true, force: true });
+      process.stderr.write(`\nexperiments: ${name} / ${m.label}: ${command(train)}\n`);
+      const t = await seqc(train);
+      if (t.code !== 0) throw new Error(`training ${m.label} failed (exit ${t.code})`);
+    }
     const ev = ['eval', '--checkpoint', run, '--particles', String(o.k), '--json'];
     const e = await seqc(ev);
     if (e.code !== 0) throw new Error(`evaluating ${m.label} failed (exit ${e.code})`);
@@ -369,7 +376,7 @@ async function cli(argv: readonly string[]): Promise<number> {
   const opt = (flag: string): string | undefined => { const i = argv.indexOf(flag); return i >= 0 ? argv[i + 1] : undefined; };
   const task = name ? tasks[name] : undefined;
   if (!task) {
-    process.stderr.write(`usage: npm run experiments -- ${Object.keys(tasks).join('|')}|index [--budget SECONDS] [--models a,b] [--k K] [--quick]\n`);
+    process.stderr.write(`usage: npm run experiments -- ${Object.keys(tasks).join('|')}|index [--budget SECONDS] [--models a,b [--eval-only]] [--k K] [--quick]\n`);
     return 2;
   }
   const quick = argv.includes('--quick');
@@ -385,7 +392,9 @@ async function cli(argv: readonly string[]): Promise<number> {
   }
   // A partial run (--models) must match the published table's budget; checked before training.
   const published = !quick && only ? publishedRows(name!, budget, task) : null;
-  const rows = (await runTask(name!, task, { budget, k, only, quick })).map((r) => render(task, r));
+  const evalOnly = argv.includes('--eval-only');
+  if (evalOnly && !only) throw new Error('--eval-only evaluates the runs of the models named by --models; give --models too');
+  const rows = (await runTask(name!, task, { budget, k, only, quick, evalOnly })).map((r) => render(task, r));
   const text = table(name!, task, published ? mergeRows(task, published, rows) : rows, budget);
   process.stdout.write(`\n${text}\n`);
   if (!quick) updateResults(name!, text);
