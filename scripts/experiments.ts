@@ -190,7 +190,7 @@ function render(task: Task, r: Row): RenderedRow {
 
 /** The first line of a task's table: the budget and how to rebuild it. */
 function budgetLine(name: string, task: Task, budget: number): string {
-  return `Budget: ${budget} s of training per model, one model at a time, ${defaultThreads()} intra-op threads on a ${availableParallelism()}-core machine (seed 1, constant learning rate 1e-3, batch 16${task.common.includes('--max-len') ? ', windows of 100 steps' : ''}); evaluation on the whole test split from the best checkpoint. Rebuild with \`npm run experiments -- ${name}${budget === 600 ? '' : ` --budget ${budget}`}\`.`;
+  return `Budget: ${budget} s of training per model, one model at a time, ${defaultThreads()} intra-op threads on a ${availableParallelism()}-core machine (seed 1, constant learning rate 1e-3${task.models.some((m) => m.extra?.includes('--lr-schedule')) ? ' unless the row names another schedule' : ''}, batch 16${task.common.includes('--max-len') ? ', windows of 100 steps' : ''}); evaluation on the whole test split from the best checkpoint. Rebuild with \`npm run experiments -- ${name}${budget === 600 ? '' : ` --budget ${budget}`}\`.`;
 }
 
 /** The Markdown table of a task. */
