@@ -14,7 +14,7 @@
  * numbers are the same everywhere; groups that fit run as one, exactly as before.
  */
 import type * as ort from 'onnxruntime-node';
-import { evalDim } from '../compiler/ir/dim.js';
+import { dimAdd, dimMul, dimProduct, evalDim, type Dim } from '../compiler/ir/dim.js';
 import type { Graph } from '../compiler/ir/graph.js';
 import { Op } from '../compiler/ir/ops.js';
 import type { Compiled } from '../compiler/pipeline.js';
@@ -51,19 +51,25 @@ export const EVAL_MEMORY_BUDGET = 2 * 1024 ** 3;
 
 const dtypeBytes = { float32: 4, float64: 8, int64: 8, bool: 1 } as const;
 
+/** Each graph's footprint as a polynomial in T, B and K, built once. */
+const footprints = new WeakMap<Graph, Dim>();
+
 /**
  * Bytes of all values of graph `g` (Scan bodies count once: they hold one step) at T steps, B
  * sequences and K particles, as if no buffer were reused.
  */
 export function graphBytes(g: Graph, T: number, B: number, K: number): number {
-  const env = new Map([['T', T], ['B', B], ['K', K]]);
-  let bytes = 0;
-  const visit = (h: Graph): void => {
-    for (const v of h.values) bytes += v.shape.reduce<number>((n, d) => n * Math.max(0, evalDim(d, env)), 1) * dtypeBytes[v.dtype];
-    for (const n of h.nodes) if (n.op === Op.Scan) visit(n.attrs.body);
-  };
-  visit(g);
-  return bytes;
+  let f = footprints.get(g);
+  if (f === undefined) {
+    let sum: Dim = 0;
+    const visit = (h: Graph): void => {
+      for (const v of h.values) sum = dimAdd(sum, dimMul(dimProduct(v.shape), dtypeBytes[v.dtype]));
+      for (const n of h.nodes) if (n.op === Op.Scan) visit(n.attrs.body);
+    };
+    visit(g);
+    footprints.set(g, f = sum);
+  }
+  return evalDim(f, new Map([['T', T], ['B', B], ['K', K]]));
 }
 
 /**
@@ -169,12 +175,13 @@ export async function evaluateFivo(c: Compiled, session: ort.InferenceSession, s
   const fivo: number[] = [];
   let resampled = 0;
   let steps = 0;
-  const fits = (g: readonly Sequence[]): boolean => g.length === 1 || graphBytes(c.evaluateFivo.ir, Math.max(...g.map((s) => s.length)), g.length, opts.k) <= (opts.budget ?? EVAL_MEMORY_BUDGET);
-  for (let i = 0; i < seqs.length;) {
-    let n = Math.min(opts.batch, seqs.length - i);
-    while (!fits(seqs.slice(i, i + n))) n = Math.ceil(n / 2);
-    const group = seqs.slice(i, i + n);
-    i += n;
+  const groups: Sequence[][] = [];
+  for (let i = 0; i < seqs.length; i += opts.batch) {
+    const group = seqs.slice(i, i + opts.batch);
+    const n = evalChunks(c.evaluateFivo.ir, Math.max(...group.map((s) => s.length)), group.length, opts.k, opts.budget).seqs;
+    for (let j = 0; j < group.length; j += n) groups.push(group.slice(j, j + n));
+  }
+  for (const group of groups) {
     const batch = makeBatch(group, spec, Float32Array);
     const out = await session.run(graphFeeds(c.manifest.graphs.evaluate_fivo.inputs, {
       store: opts.store, T: batch.steps, B: batch.size, K: opts.k, values: (v) => batch.values.get(v), mask: batch.mask, noise: rng, scalars: {},
