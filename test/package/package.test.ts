@@ -13,7 +13,14 @@ import { repoRoot } from '../helpers/examples.js';
 
 const EXAMPLE = join(repoRoot, 'examples', 'api', 'quickstart.mjs');
 
-function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
+/**
+ * The environment of a stranger's shell: without the repository's `.npmrc` key, which `npm test`
+ * passes down as `npm_config_onnxruntime_node_install` (npm in the consumer project would warn
+ * about an unknown env config).
+ */
+const strangerEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.toLowerCase() !== 'npm_config_onnxruntime_node_install'));
+
+function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = strangerEnv): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 16 << 20 });
 }
 
@@ -43,7 +50,7 @@ describe('package: the packed tarball installed into a fresh project', function 
       // is in the tarball): a project installing seqppl from the registry needs only the first.
       allowScripts: { 'onnxruntime-node': false, [`file:${tarball}`]: false },
     }, null, 2));
-    const env = { ...process.env };
+    const env = { ...strangerEnv };
     // Older npm ignores allowScripts; onnxruntime-node's own variable is the documented alternative.
     if (npmHonoursAllowScripts()) delete env['ONNXRUNTIME_NODE_INSTALL'];
     else env['ONNXRUNTIME_NODE_INSTALL'] = 'skip';
