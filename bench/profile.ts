@@ -2,7 +2,10 @@
  * @file Where a training step's time goes: onnxruntime's profiler over a few steps of one model,
  * summed by operator type (Scan bodies included, each kernel once per launch).
  *
- *   npx tsx bench/profile.ts [examples/vrnn.seq] [--set k=v ...] [--passes CHOICE] [--threads N]
+ *   npx tsx bench/profile.ts [examples/vrnn.seq] [--set k=v ...] [--passes CHOICE] [--threads N] [--nodes N]
+ *
+ * `--nodes N` also lists the N slowest nodes (summed over the steps' launches), with their
+ * output shapes: which op of which lowering the time goes to.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +42,7 @@ session.endProfiling();
 const found = readdirSync(tmpdir()).find((f) => f.startsWith(basename(prefix)) && f.endsWith('.json'));
 if (!found) throw new Error(`onnxruntime wrote no profile next to ${prefix}`);
 const path = join(tmpdir(), found);
-const events = JSON.parse(readFileSync(path, 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
+const events = JSON.parse(readFileSync(path, 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string; output_type_shape?: Record<string, number[]>[] } }[];
 rmSync(path, { force: true });
 const byOp = new Map<string, { us: number; n: number }>();
 let total = 0;
@@ -56,4 +59,20 @@ console.log(`${file}: ${steps} steps, model_run ${(run / steps / 1000).toFixed(1
 console.log('| op | ms/step | share | launches/step |\n|---|---:|---:|---:|');
 for (const [op, r] of [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, 20)) {
   console.log(`| ${op} | ${(r.us / steps / 1000).toFixed(2)} | ${((100 * r.us) / total).toFixed(1)}% | ${r.n / steps} |`);
+}
+const topNodes = Number(opt('--nodes', '0'));
+if (topNodes > 0) {
+  const byNode = new Map<string, { us: number; n: number; op: string; shape: string }>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.args?.op_name === 'Scan') continue;
+    const name = e.name.slice(0, -'_kernel_time'.length);
+    const shape = (e.args?.output_type_shape ?? []).map((o) => JSON.stringify(Object.values(o)[0])).join(' ');
+    const r = byNode.get(name) ?? { us: 0, n: 0, op: e.args?.op_name ?? '?', shape };
+    r.us += e.dur; r.n += 1;
+    byNode.set(name, r);
+  }
+  console.log('\n| node | op | output | ms/step | launches/step |\n|---|---|---|---:|---:|');
+  for (const [name, r] of [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, topNodes)) {
+    console.log(`| ${name} | ${r.op} | ${r.shape} | ${(r.us / steps / 1000).toFixed(2)} | ${r.n / steps} |`);
+  }
 }

@@ -78,10 +78,11 @@ export const vjpRules: { readonly [K in Op]: VjpRule<K> } = {
     const z = lit(b, 0, g!);
     return [null, b.where(c!, g!, z), b.where(c!, z, g!)];
   },
-  // d(AB) = dA B + A dB  ⇒  Ā = G Bᵀ, B̄ = Aᵀ G (deferred as Σ_rows when B is a 2-D weight)
+  // d(AB) = dA B + A dB  ⇒  Ā = G Bᵀ, B̄ = Aᵀ G (deferred as Σ_rows when B is a 2-D weight);
+  // each product in the orientation that transposes less (see `transposedProduct`)
   [Op.MatMul]: ({ b }, { inputs: [x, y] }, [g], w) => [
-    w[0] ? b.matmul(g!, b.transpose(y!)) : null,
-    !w[1] ? null : y!.shape.length === 2 ? { kind: 'outer', a: x!, g: g! } : b.matmul(b.transpose(x!), g!),
+    w[0] ? transposedProduct(b, g!, y!, 'second') : null,
+    !w[1] ? null : y!.shape.length === 2 ? { kind: 'outer', a: x!, g: g! } : transposedProduct(b, x!, g!, 'first'),
   ],
   // transpose by the inverse permutation
   [Op.Transpose]: ({ b }, { attrs: { perm } }, [g]) => [b.transpose(g!, perm.map((_, i) => perm.indexOf(i)))],
@@ -131,6 +132,36 @@ export const vjpRules: { readonly [K in Op]: VjpRule<K> } = {
   // reverse-direction scan over saved residuals (see scan.ts)
   [Op.Scan]: (ctx, node, cts, wants) => scanVjp(ctx, node, cts, wants),
 };
+
+/** A size with every symbol (T, B, K, …) taken as 64: only to compare two costs at compile time. */
+function nominalSize(shape: readonly Dim[]): number {
+  return shape.reduce<number>((p, d) => p * (typeof d === 'number' ? d : [...d.terms].reduce((s, [k, c]) => s + c * 64 ** k.split('*').filter((t) => t !== '').length, 0)), 1);
+}
+
+/**
+ * Pᵀ Q (`which` = 'first') or P Qᵀ ('second') as one MatMul. Transposes are full passes over
+ * memory (onnxruntime's basic optimization level does not fold them into the product), so the
+ * product is written the way that moves fewer elements: Pᵀ Q directly (transposing P) or as
+ * (Qᵀ P)ᵀ (transposing Q and the result), and P Qᵀ directly or as (Q Pᵀ)ᵀ. For a weight gradient
+ * Σ_rows hᵀ g with large h [.., M, H] and g [.., M, 1], the second form moves M + H elements
+ * instead of M·H.
+ */
+function transposedProduct(b: GraphBuilder, p: Value, q: Value, which: 'first' | 'second'): Value {
+  const r = Math.max(p.shape.length, q.shape.length);
+  const [m, n] = which === 'first' ? [p.shape.at(-1)!, q.shape.at(-1)!] : [p.shape.at(-2)!, q.shape.at(-2)!];
+  const batch = nominalSize(broadcastBatch(p, q, r));
+  const direct = nominalSize(which === 'first' ? p.shape : q.shape);
+  const flipped = nominalSize(which === 'first' ? q.shape : p.shape) + batch * nominalSize([m, n]);
+  if (flipped >= direct) return which === 'first' ? b.matmul(b.transpose(p), q) : b.matmul(p, b.transpose(q));
+  return which === 'first' ? b.transpose(b.matmul(b.transpose(q), p)) : b.transpose(b.matmul(q, b.transpose(p)));
+}
+
+/** The broadcast batch dims (all but the last two) of two MatMul operands, padded to rank `r`. */
+function broadcastBatch(p: Value, q: Value, r: number): Dim[] {
+  const pad = (v: Value): Dim[] => [...Array<Dim>(r - v.shape.length).fill(1), ...v.shape].slice(0, -2);
+  const [a, c] = [pad(p), pad(q)];
+  return a.map((d, i) => (dimEq(d, 1) ? c[i]! : d));
+}
 
 function keptShape(x: Value, axes: readonly number[]): Dim[] {
   const ax = axes.map((a) => normAxis(a, x.shape.length));

@@ -57,6 +57,10 @@ export const opCases: { readonly [K in Op]: readonly OpCase[] } = {
     { name: '[2,3] x [3,4]', inputs: { a: m23, b: { shape: [3, 4] } }, build: (b, x) => b.matmul(x.a!, x.b!) },
     { name: 'batched [2,2,3] x [3,4] (deferred weight gradient)', inputs: { a: { shape: [2, 2, 3] }, b: { shape: [3, 4] } }, build: (b, x) => b.matmul(x.a!, x.b!) },
     { name: 'broadcast [2,3] x [2,3,4]', inputs: { a: m23, b: { shape: [2, 3, 4] } }, build: (b, x) => b.matmul(x.a!, x.b!) },
+    // B̄ = Aᵀ G written as (Gᵀ A)ᵀ, the form that transposes the small operands
+    { name: '[2,5,4] x [2,4,1] (weight gradient as (Gᵀ A)ᵀ)', inputs: { a: { shape: [2, 5, 4] }, b: { shape: [2, 4, 1] } }, build: (b, x) => b.matmul(x.a!, x.b!) },
+    { name: 'broadcast [1,8,4] x [2,4,1] ((Gᵀ A)ᵀ, then summed over the batch)', inputs: { a: { shape: [1, 8, 4] }, b: { shape: [2, 4, 1] } }, build: (b, x) => b.matmul(x.a!, x.b!) },
+    { name: 'symbolic [3,B,4] x [3,4,1] ((Gᵀ A)ᵀ chosen with B symbolic)', inputs: { a: { shape: [3, 5, 4], decl: [3, 'B', 4] }, b: { shape: [3, 4, 1] } }, build: (b, x) => b.matmul(x.a!, x.b!) },
   ],
   [Op.Transpose]: [{ name: 'perm [2,0,1]', inputs: { x: { shape: [2, 3, 4] } }, build: (b, x) => b.transpose(x.x!, [2, 0, 1]) }],
   [Op.Reshape]: [{ name: '[T,B,3] -> [T*B,3]', inputs: { x: { shape: [2, 4, 3], decl: ['T', 'B', 3] } }, build: (b, x) => b.reshape(x.x!, ['T*B', 3]) }],
