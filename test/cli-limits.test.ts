@@ -72,6 +72,18 @@ describe('cli: sizes are checked before anything is allocated', () => {
     expect(r.code).to.equal(2);
     expect(r.err).to.contain("--seed expects an integer between 0 and 4294967295, got '99999999999999999999'");
   });
+
+  it('train: --crop without --max-len, or with an unknown placement, is a usage error (exit 2) with a hint', async () => {
+    const r = await run('train', vrnn, '--crop', 'random', '--steps', '1', '--out', join(tmp, 'crop'));
+    expect(r.code).to.equal(2);
+    expect(r.err).to.contain('--crop places the windows of --max-len; give --max-len too');
+    expect(r.err).to.contain('--max-len 100 --crop random');
+    noTrace(r.err);
+    const u = await run('train', vrnn, '--crop', 'middle', '--max-len', '10', '--steps', '1', '--out', join(tmp, 'crop2'));
+    expect(u.code).to.equal(2);
+    expect(u.err).to.match(/--crop.*middle/);
+    noTrace(u.err);
+  });
 });
 
 describe('cli: source text is never changed behind the user\'s back', () => {

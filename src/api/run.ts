@@ -35,6 +35,8 @@ export interface TrainOptions extends DeviceOptions {
   readonly timeLimit?: number;
   readonly batch?: number;
   readonly maxLen?: number;
+  /** Where the maxLen windows begin: `start` (default) or `random` (a new offset each epoch). */
+  readonly crop?: 'start' | 'random';
   readonly lr?: number;
   readonly lrSchedule?: 'constant' | 'cosine' | 'exp';
   readonly warmup?: number;
@@ -59,7 +61,7 @@ export const silentReporter: Reporter = { info: () => {}, warn: () => {}, stream
 /** Trains `model` (a .seq file) into a new run directory; resolves to the summary `seqc train` prints. */
 export async function train(model: string, opts: TrainOptions): Promise<TrainSummary> {
   const flags: TrainCliOptions = { set: overrideStrings(opts.set) };
-  for (const k of ['data', 'steps', 'epochs', 'timeLimit', 'batch', 'maxLen', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'iwae', 'klAnneal', 'klStart', 'validEvery', 'patience', 'seed', 'device', 'threads'] as const) {
+  for (const k of ['data', 'steps', 'epochs', 'timeLimit', 'batch', 'maxLen', 'crop', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'iwae', 'klAnneal', 'klStart', 'validEvery', 'patience', 'seed', 'device', 'threads'] as const) {
     if (opts[k] !== undefined) flags[k] = String(opts[k]);
   }
   // Validated and defaulted exactly as the command line is (messages name the flag, e.g. --lr).

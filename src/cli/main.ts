@@ -62,6 +62,7 @@ export async function main(argv: readonly string[], term: Terminal = processTerm
     .option('--time-limit <s>', 'stop after this many seconds (checkpointed)')
     .option('--batch <n>', 'sequences per batch (default 16)')
     .option('--max-len <n>', 'cut training sequences into windows of at most n steps')
+    .addOption(new Option('--crop <where>', 'where the --max-len windows begin: start (each sequence\'s start, the same windows every epoch) or random (a new random offset per sequence each epoch) (default start)').choices(['start', 'random']))
     .option('--lr <x>', 'learning rate (default 1e-3)')
     .addOption(new Option('--lr-schedule <kind>', 'learning-rate schedule: cosine (to 5% of --lr at the last step), constant or exp (default cosine)').choices(['constant', 'cosine', 'exp']))
     .option('--warmup <n>', 'linear learning-rate warm-up steps (default 0)')

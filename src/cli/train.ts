@@ -12,7 +12,7 @@ import { Exit, shellCommand, UsageError, type Terminal } from './io.js';
 
 /** Raw commander options of `seqc train`. */
 export interface TrainCliOptions {
-  data?: string; columns?: string; steps?: string; epochs?: string; timeLimit?: string; batch?: string; maxLen?: string;
+  data?: string; columns?: string; steps?: string; epochs?: string; timeLimit?: string; batch?: string; maxLen?: string; crop?: string;
   lr?: string; lrSchedule?: string; warmup?: string; clip?: string; weightDecay?: string;
   klAnneal?: string; klStart?: string; validEvery?: string; patience?: string;
   out?: string; seed?: string; device?: string; threads?: string; set?: string[]; resume?: string; iwae?: string; bound?: string; particles?: string; json?: boolean;
@@ -42,12 +42,15 @@ export function configFrom(model: string, o: TrainCliOptions): TrainConfig {
     throw new UsageError(`--kl-anneal and --kl-start weight the ELBO's KL term; the ${tb.bound.toUpperCase()} bound has no separate KL term to anneal`);
   }
   if (o.steps !== undefined && o.epochs !== undefined) throw new UsageError('give at most one of --steps and --epochs');
+  const crop = o.crop ?? 'start';
+  if (crop !== 'start' && crop !== 'random') throw new UsageError(`--crop must be start or random, not '${crop}'`);
+  if (o.crop !== undefined && o.maxLen === undefined) throw new UsageError('--crop places the windows of --max-len; give --max-len too', 'e.g. --max-len 100 --crop random');
   if (o.data !== undefined && !existsSync(o.data)) throw new UsageError(`--data ${o.data}: no such file or directory`, 'give a directory with train, valid and test files, or one file with the splits (README, "Data")');
   return {
     model: resolve(model), data: o.data !== undefined ? resolve(o.data) : null, columns: o.columns ?? null, sets: o.set ?? [],
     steps: o.steps !== undefined ? num('steps', o.steps, 0) : o.epochs !== undefined ? null : 800,
     epochs: num('epochs', o.epochs, null), timeLimit: num('timeLimit', o.timeLimit, null),
-    batch: num('batch', o.batch, 16), maxLen: num('maxLen', o.maxLen, null),
+    batch: num('batch', o.batch, 16), maxLen: num('maxLen', o.maxLen, null), ...(o.crop !== undefined ? { crop } : {}),
     lr: num('lr', o.lr, 1e-3), lrSchedule: sched as TrainConfig['lrSchedule'],
     warmup: num('warmup', o.warmup, 0), clip: num('clip', o.clip, 10), weightDecay: num('weightDecay', o.weightDecay, 0),
     klAnneal: num('klAnneal', o.klAnneal, 0), klStart: num('klStart', o.klStart, 0),
@@ -70,7 +73,7 @@ function boundFrom(o: TrainCliOptions): { bound: Bound; particles: number } {
 
 /** The settings a resumed run keeps, and the few the command line may change. */
 function resumeConfig(dir: string, model: string | undefined, o: TrainCliOptions, term: Terminal): TrainConfig {
-  const fixed = (['data', 'columns', 'batch', 'maxLen', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'klAnneal', 'klStart', 'validEvery', 'patience', 'out', 'seed', 'iwae', 'bound', 'particles'] as const)
+  const fixed = (['data', 'columns', 'batch', 'maxLen', 'crop', 'lr', 'lrSchedule', 'warmup', 'clip', 'weightDecay', 'klAnneal', 'klStart', 'validEvery', 'patience', 'out', 'seed', 'iwae', 'bound', 'particles'] as const)
     .filter((k) => o[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)
     .concat((o.set ?? []).length ? ['--set'] : []);
   if (fixed.length) {

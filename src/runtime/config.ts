@@ -5,6 +5,7 @@
  */
 import { isAbsolute, relative, resolve } from 'node:path';
 import { RunError } from './errors.js';
+import type { Crop } from './data/batches.js';
 import type { LrSchedule } from './schedules.js';
 import type { Device } from './session.js';
 import type { Bound } from '../compiler/pipeline.js';
@@ -22,6 +23,8 @@ export interface TrainConfig {
   readonly timeLimit: number | null;
   readonly batch: number;
   readonly maxLen: number | null;
+  /** Where --max-len windows begin (data/batches.ts `Crop`; absent in older runs: `start`). */
+  readonly crop?: Crop;
   readonly lr: number;
   readonly lrSchedule: LrSchedule['kind'];
   readonly warmup: number;
@@ -118,6 +121,7 @@ export function parseStoredConfig(x: unknown, file: string, dir: string): TrainC
   for (const [k, allowed] of Object.entries(choices)) {
     if (!(allowed as readonly string[]).includes(o[k] as string)) throw bad(k, o[k], `one of ${allowed.join(', ')}`);
   }
+  if (o['crop'] !== undefined && o['crop'] !== 'start' && o['crop'] !== 'random') throw bad('crop', o['crop'], 'one of start, random');
   if (o['columns'] !== undefined && o['columns'] !== null && typeof o['columns'] !== 'string') throw bad('columns', o['columns'], 'a --columns mapping such as "dxy=0:2,pen=2", or null');
   if (o['sampleRate'] !== undefined && o['sampleRate'] !== null && !(typeof o['sampleRate'] === 'number' && o['sampleRate'] > 0)) throw bad('sampleRate', o['sampleRate'], 'a positive number or null');
   const cfg = o as unknown as TrainConfig;

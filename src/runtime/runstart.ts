@@ -97,7 +97,7 @@ export async function prepareRun(cfg: TrainConfig, dir: string, resume: boolean)
     store = ParamStore.initialize(c.manifest, new Rng(cfg.seed));
     stats = computeStats(data.train, spec);
     warnings.push(...constantDimensions(stats));
-    state = { step: 0, epoch: 0, position: 0, shuffleState: new Rng(cfg.seed + 1).getState(), noise: new Rng(cfg.seed + 2), best: null, sinceBest: 0 };
+    state = { step: 0, epoch: 0, position: 0, shuffleState: firstShuffle(cfg.seed).getState(), noise: new Rng(cfg.seed + 2), best: null, sinceBest: 0 };
   }
   const opts = { device: cfg.device, threads: cfg.threads };
   const session = await openGraph('train_step', onnxBytes(c.train), opts);
@@ -179,4 +179,9 @@ function checkOut(dir: string, c: Compiled): void {
 
 function unreachable(x: never): never {
   throw new InternalError(`unexpected out state ${JSON.stringify(x)}`);
+}
+
+/** The shuffle generator of a run's first epoch (its later epochs continue its state). */
+export function firstShuffle(seed: number): Rng {
+  return new Rng(seed + 1);
 }

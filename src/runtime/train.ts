@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
-import { batchesPerEpoch, cropSequences, epochBatches, normalize, statsToJson, type Batch, type NormStats, type VarSpec } from './data/index.js';
+import { epochBatches, epochLengths, normalize, statsToJson, type Batch, type NormStats, type VarSpec } from './data/index.js';
 import { appendMetric, writeCurves, type TrainRecord } from './metrics.js';
 import type { ParamStore } from './params.js';
 import { Progress, type ProgressStream } from './progress.js';
@@ -21,7 +21,7 @@ import { stackFeeds, stepFigures, type StepFigures } from './steps.js';
 import { multiStepModel, multiStepSpec } from '../compiler/onnx/multistep.js';
 import { encodeModel } from '../compiler/onnx/proto.js';
 import { evaluateSplit, logJacobian } from './evaluate.js';
-import { openRun, prepareRun } from './runstart.js';
+import { firstShuffle, openRun, prepareRun } from './runstart.js';
 import type { TrainConfig } from './config.js';
 import type { Compiled } from '../compiler/pipeline.js';
 
@@ -90,8 +90,10 @@ async function loop(cfg: TrainConfig, dir: string, p: Awaited<ReturnType<typeof 
   const s: LoopState = { ...p.state };
   const train = p.data.train.map((q) => normalize(q, stats));
   const valid = p.data.valid.map((q) => normalize(q, stats));
-  const perEpoch = batchesPerEpoch(cfg.maxLen ? cropSequences(train, cfg.maxLen).length : train.length, { batchSize: cfg.batch });
-  const total = cfg.steps ?? (cfg.epochs !== null ? cfg.epochs * perEpoch : 1000);
+  const batching = { batchSize: cfg.batch, ...(cfg.maxLen ? { maxLen: cfg.maxLen, crop: cfg.crop ?? 'start' } : {}) } as const;
+  // --epochs N: the batches of the first N epochs, from the shuffle state every run starts with
+  // (random crops vary the count per epoch), so a resumed run computes the same total.
+  const total = cfg.steps ?? (cfg.epochs !== null ? epochLengths(train, batching, firstShuffle(cfg.seed), cfg.epochs).reduce((a, n) => a + n, 0) : 1000);
   const lrs: LrSchedule = { kind: cfg.lrSchedule, base: cfg.lr, warmup: cfg.warmup, total, min: 0.05, decay: 0.999 };
   const jac = logJacobian(spec.filter((v) => c.manifest.variables.find((x) => x.name === v.name)?.role === 'observe'), stats);
   const metricsFile = join(dir, 'metrics.jsonl');
@@ -208,7 +210,7 @@ async function loop(cfg: TrainConfig, dir: string, p: Awaited<ReturnType<typeof 
     if (performance.now() > deadline) { stoppedBy = 'time'; break; }
     if (!iter) {
       shuffle = Rng.fromState(s.shuffleState);
-      iter = epochBatches(train, spec, { batchSize: cfg.batch, ...(cfg.maxLen ? { maxLen: cfg.maxLen } : {}) }, shuffle)[Symbol.iterator]();
+      iter = epochBatches(train, spec, batching, shuffle)[Symbol.iterator]();
       for (let k = 0; k < s.position; k++) iter.next();
       exhausted = false;
     }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadCheckpoint } from '../../src/runtime/checkpoint.js';
-import { encodeNpy, loadDataset, normalize } from '../../src/runtime/data/index.js';
+import { encodeNpy, epochs, loadDataset, normalize } from '../../src/runtime/data/index.js';
 import { evaluateSplit } from '../../src/runtime/evaluate.js';
 import { exportModels } from '../../src/runtime/export.js';
 import { drawSamples } from '../../src/runtime/sample.js';
@@ -19,6 +19,8 @@ import { train, type Reporter, type TrainConfig } from '../../src/runtime/train.
 import { onnxBytes } from '../../src/compiler/pipeline.js';
 import { examples, repoRoot, smallSizes as small } from '../helpers/examples.js';
 import { Rng } from '../helpers/random.js';
+import { firstShuffle } from '../../src/runtime/runstart.js';
+import { real } from './data/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'seqc-train-'));
 
@@ -144,6 +146,32 @@ describe('runtime: training', function () {
     // 48 training sequences of 6..12 steps cut into windows of at most 4 steps.
     const windows = Array.from({ length: 48 }, (_, n) => Math.ceil((6 + (n % 7)) / 4)).reduce((a, b) => a + b, 0);
     expect(s.steps).to.equal(Math.ceil(windows / 8));
+  });
+
+  it('train: random crops (--crop random) resume bit for bit, and --epochs counts their windows', async () => {
+    const data = makeData('vrnn', columns['vrnn']!, 8);
+    const path = join(repoRoot, 'examples/vrnn.seq');
+    const cfg = config(path, data, { steps: null, epochs: 3, maxLen: 4, crop: 'random', validEvery: 100, batch: 8 });
+    const s = await train(cfg, join(tmp, 'crop-straight'), false, quiet(), { stop: false });
+    await train({ ...cfg, epochs: null, steps: 9 }, join(tmp, 'crop-split'), false, quiet(), { stop: false });
+    await train(cfg, join(tmp, 'crop-split'), true, quiet(), { stop: false });
+    const a = loadCheckpoint(join(tmp, 'crop-straight', 'checkpoints', 'last.ckpt'));
+    const b = loadCheckpoint(join(tmp, 'crop-split', 'checkpoints', 'last.ckpt'));
+    expect(b.step).to.equal(a.step);
+    for (const [name, t] of a.params) expect(Buffer.from(b.params.get(name)!.data.buffer).equals(Buffer.from(t.data.buffer)), name).to.equal(true);
+    expect(JSON.stringify(b.rng)).to.equal(JSON.stringify(a.rng));
+    // three whole epochs (the last one's batches all taken: epoch 2 at its end, not yet 3), at a
+    // step count that windows from the start would not give (offsets add windows)
+    expect(a.epoch, 'epoch').to.equal(2);
+    expect([...epochs(loadDataset(data, [real('x', 4)]).train, [real('x', 4)], { batchSize: 8, maxLen: 4, crop: 'random' }, firstShuffle(cfg.seed), 3)].map((e) => [...e.batches].length).reduce((x, y) => x + y, 0)).to.equal(s.steps);
+    const fixed = 3 * Math.ceil(Array.from({ length: 48 }, (_, n) => Math.ceil((6 + (n % 7)) / 4)).reduce((x, y) => x + y, 0) / 8);
+    expect(s.steps).to.not.equal(fixed);
+    // and the crops changed the training: the same run with windows from the start ends elsewhere
+    const st = await train({ ...cfg, epochs: null, steps: a.step, crop: 'start' }, join(tmp, 'crop-start'), false, quiet(), { stop: false });
+    const c = loadCheckpoint(join(tmp, 'crop-start', 'checkpoints', 'last.ckpt'));
+    expect(st.steps).to.equal(a.step);
+    const w = [...a.params.keys()][0]!;
+    expect(Buffer.from(c.params.get(w)!.data.buffer).equals(Buffer.from(a.params.get(w)!.data.buffer))).to.equal(false);
   });
 
   it('train: the NaN guard skips non-finite steps and stops after repeated failures', async () => {

@@ -40,7 +40,17 @@ export interface BatchOptions<A extends Float32Array | Float64Array = Float32Arr
   readonly dropLast?: boolean;
   /** Crop sequences into windows of at most this many steps first (see {@link cropSequences}). */
   readonly maxLen?: number;
+  /** Where the windows of a long sequence begin: at its start (default), or at a new random offset each epoch. */
+  readonly crop?: Crop;
 }
+
+/**
+ * How `maxLen` windows are placed in a sequence longer than `maxLen`: `start` cuts it at steps
+ * 0, L, 2L, … (the same windows every epoch); `random` draws an offset o in [0, L) per sequence
+ * per epoch and cuts at 0, o, o + L, …, so each epoch sees windows with other boundaries (and
+ * other steps right after the zero initial state), and every step still once.
+ */
+export type Crop = 'start' | 'random';
 
 /** A shuffled copy of `items` (Fisher–Yates, one draw per position from the end). */
 export function shuffled<T>(items: readonly T[], rng: Uniform): T[] {
@@ -55,14 +65,17 @@ export function shuffled<T>(items: readonly T[], rng: Uniform): T[] {
 /**
  * Cuts each sequence longer than `maxLen` into consecutive non-overlapping windows of
  * `maxLen` steps from its start, the last window holding the remainder (ids `id@start`);
- * shorter sequences pass through. Windows share memory with the originals.
+ * shorter sequences pass through. Windows share memory with the originals. With `offsets`
+ * (random crops, see {@link Crop}), each long sequence draws one offset o in [0, maxLen) from it,
+ * in sequence order: steps 0..o-1 are a window of their own and the others start at o.
  */
-export function cropSequences(seqs: readonly Sequence[], maxLen: number): Sequence[] {
+export function cropSequences(seqs: readonly Sequence[], maxLen: number, offsets?: Uniform): Sequence[] {
   if (!(Number.isInteger(maxLen) && maxLen >= 1)) throw new RangeError(`maxLen must be a positive integer, got ${maxLen}`);
   return seqs.flatMap((s) => {
     if (s.length <= maxLen) return [s];
-    const out: Sequence[] = [];
-    for (let start = 0; start < s.length; start += maxLen) out.push(sliceSequence(s, start, Math.min(maxLen, s.length - start)));
+    const first = offsets ? Math.min(maxLen - 1, Math.floor(offsets.uniform() * maxLen)) : 0;
+    const out: Sequence[] = first > 0 ? [sliceSequence(s, 0, first)] : [];
+    for (let start = first; start < s.length; start += maxLen) out.push(sliceSequence(s, start, Math.min(maxLen, s.length - start)));
     return out;
   });
 }
@@ -116,6 +129,23 @@ export function batchesPerEpoch(count: number, opts: Pick<BatchOptions, 'batchSi
   return opts.dropLast ? Math.floor(count / opts.batchSize) : Math.ceil(count / opts.batchSize);
 }
 
+/** One epoch's windows in their shuffled order: crop (random offsets drawn first) and shuffle with `rng`. */
+function epochOrder(seqs: readonly Sequence[], opts: Pick<BatchOptions, 'maxLen' | 'crop'>, rng: Uniform): Sequence[] {
+  return shuffled(opts.maxLen === undefined ? seqs : cropSequences(seqs, opts.maxLen, opts.crop === 'random' ? rng : undefined), rng);
+}
+
+/**
+ * The number of batches of each of `count` epochs that start from the shuffle state `rng`
+ * (consumed as the epochs would consume it). Constant with crops at the start; with random
+ * crops an epoch has up to one more window per long sequence than the next.
+ */
+export function epochLengths(seqs: readonly Sequence[], opts: Pick<BatchOptions, 'batchSize' | 'dropLast' | 'maxLen' | 'crop'>, rng: Uniform, count: number): number[] {
+  if (opts.crop !== 'random' || opts.maxLen === undefined) {
+    return Array<number>(count).fill(batchesPerEpoch(opts.maxLen === undefined ? seqs.length : cropSequences(seqs, opts.maxLen).length, opts));
+  }
+  return Array.from({ length: count }, () => batchesPerEpoch(epochOrder(seqs, opts, rng).length, opts));
+}
+
 /**
  * One epoch: crop (if maxLen) and shuffle with `rng` now, then lazily yield consecutive
  * batches; every sequence (or window) appears exactly once.
@@ -124,7 +154,7 @@ export function epochBatches<A extends Float32Array | Float64Array = Float32Arra
   seqs: readonly Sequence[], spec: readonly VarSpec[], opts: BatchOptions<A>, rng: Uniform,
 ): Generator<Batch<A>> {
   if (!(Number.isInteger(opts.batchSize) && opts.batchSize >= 1)) throw new RangeError(`batchSize must be a positive integer, got ${opts.batchSize}`);
-  const order = shuffled(opts.maxLen === undefined ? seqs : cropSequences(seqs, opts.maxLen), rng);
+  const order = epochOrder(seqs, opts, rng);
   const n = batchesPerEpoch(order.length, opts);
   return (function* () {
     for (let k = 0; k < n; k++) yield makeBatch(order.slice(k * opts.batchSize, (k + 1) * opts.batchSize), spec, opts.dtype);

@@ -1,6 +1,6 @@
 /** @file Batching: padded time-major tensors and masks, cropping, seeded shuffling, epochs. */
 import { expect } from 'chai';
-import { batchesPerEpoch, cropSequences, epochBatches, epochs, makeBatch, shuffled } from '../../../src/runtime/data/batches.js';
+import { batchesPerEpoch, cropSequences, epochBatches, epochLengths, epochs, makeBatch, shuffled } from '../../../src/runtime/data/batches.js';
 import type { Sequence } from '../../../src/runtime/data/types.js';
 import { Rng } from '../../helpers/random.js';
 import { binary, real } from './helpers.js';
@@ -62,5 +62,48 @@ describe('data/batches', () => {
     expect(a[0]).to.not.deep.equal(a[1]);
     expect(a[0]!.flat().length).to.equal(40);
     expect(new Set(a[0]!.flat()).size).to.equal(40);
+  });
+
+  it('batches: random crops cover every step once per epoch, with other window boundaries each epoch', () => {
+    const seqs = [seq(1, 23), seq(2, 5), seq(3, 40), seq(4, 9)];
+    const L = 6;
+    const rng = new Rng(11);
+    const starts: string[][] = [];
+    for (let e = 0; e < 6; e++) {
+      const ws = cropSequences(seqs, L, rng);
+      // every step of every sequence exactly once, in order, in windows of at most L steps
+      for (const s of seqs) {
+        const mine = ws.filter((w) => w.id === s.id || w.id.startsWith(`${s.id}@`));
+        const xs = mine.flatMap((w) => [...w.values.get('x')!].filter((_, i) => i % 2 === 0));
+        expect(xs, `${s.id}, epoch ${e}`).to.deep.equal([...s.values.get('x')!].filter((_, i) => i % 2 === 0));
+        for (const w of mine) expect(w.length).to.be.within(1, L);
+        // only the first window may be shorter than L, besides the last
+        mine.slice(1, -1).forEach((w) => expect(w.length, `${w.id}`).to.equal(L));
+      }
+      expect(ws.find((w) => w.id === 's2')?.length, 'a sequence shorter than L is not cut').to.equal(5);
+      starts.push(ws.map((w) => w.id));
+    }
+    expect(new Set(starts.map((x) => x.join())).size, 'the windows differ between epochs').to.be.greaterThan(3);
+    // offsets take every value in [0, L) over enough draws, none outside
+    const firsts = new Set<number>();
+    const r2 = new Rng(5);
+    for (let k = 0; k < 200; k++) {
+      const w = cropSequences([seq(1, 30)], L, r2);
+      firsts.add(w[0]!.length === L && w[0]!.id === 's1@0' ? 0 : w[0]!.length);
+    }
+    expect([...firsts].sort((a, b) => a - b)).to.deep.equal([0, 1, 2, 3, 4, 5]);
+    // without offsets: the windows from the start, as before
+    expect(cropSequences([seq(1, 13)], L).map((w) => w.id)).to.deep.equal(['s1@0', 's1@6', 's1@12']);
+  });
+
+  it('batches: epochLengths predicts the batches of successive epochs, random crops included', () => {
+    const seqs = Array.from({ length: 9 }, (_, k) => seq(k, 3 + 4 * k));
+    for (const crop of ['start', 'random'] as const) {
+      const opts = { batchSize: 4, maxLen: 5, crop };
+      const predicted = epochLengths(seqs, opts, new Rng(2), 5);
+      const actual = [...epochs(seqs, spec, opts, new Rng(2), 5)].map((e) => [...e.batches].length);
+      expect(predicted, crop).to.deep.equal(actual);
+      if (crop === 'random') expect(new Set(actual).size, 'random crops vary the count').to.be.greaterThan(1);
+    }
   });
 });
