@@ -96,6 +96,10 @@ const tasks: Record<string, Task> = {
       { label: 'RNN-NADE, lr 2e-3 cosine over 9,000 steps', file: 'examples/rnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '9000'] },
       { label: 'RNN-NADE, dropout 0.3, lr 2e-3 cosine over 10,000 steps', file: 'examples/rnn_nade_polyphonic.seq', sets: ['--set', 'drop=0.3'], extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '10000'] },
       { label: 'RNN-NADE, lr 3e-3 cosine over 10,500 steps', file: 'examples/rnn_nade_polyphonic.seq', extra: ['--lr', '3e-3', '--lr-schedule', 'cosine', '--steps', '10500'] },
+      { label: 'SRNN-NADE, lr 2e-3 cosine over 7,500 steps', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '7500'] },
+      { label: 'SRNN-NADE, lr 2e-3 cosine over 8,300 steps', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '8300'] },
+      { label: 'SRNN-NADE, lr 2e-3 cosine over 8,300 steps, random crops', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '8300', '--crop', 'random'] },
+      { label: 'SRNN-NADE, lr 2e-3 cosine over 8,300 steps, random crops, seed 2', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '8300', '--crop', 'random', '--seed', '2'] },
     ],
   },
 };
