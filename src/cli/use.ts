@@ -10,7 +10,7 @@ import { recordEvaluation, type EvalRecord } from '../runtime/report/data.js';
 import { rebuildReport } from '../runtime/report/live.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { filterArtifact, onnxBytes } from '../compiler/pipeline.js';
+import { filterArtifact, leanFivoArtifact, onnxBytes } from '../compiler/pipeline.js';
 import { MAX_SEED } from '../runtime/config.js';
 import { dataPathOf, RunError } from '../runtime/run.js';
 import { Exit, UsageError, type Terminal } from './io.js';
@@ -83,7 +83,7 @@ export async function runEval(model: string | undefined, o: UseOptions, term: Te
   const r = await evaluateSplit(t.compiled, session, seqs, t.spec, t.stats, { batch, k: K, seed: int(o.seed, '--seed', 1, 0, MAX_SEED), store: t.store });
   refuseNonFinite(r, raw.map((s) => s.id), split, t);
   const fv = bound === 'fivo'
-    ? await evaluateFivo(t.compiled, await openGraph('evaluate_fivo', onnxBytes(t.compiled.evaluateFivo), device(o)), seqs, t.spec, t.stats, { batch, k: K, seed: int(o.seed, '--seed', 1, 0) + 1, store: t.store })
+    ? await evaluateFivo(t.compiled, await openGraph('evaluate_fivo', onnxBytes(t.compiled.evaluateFivo), device(o)), seqs, t.spec, t.stats, { batch, k: K, seed: int(o.seed, '--seed', 1, 0) + 1, store: t.store, lean: () => openGraph('evaluate_fivo', onnxBytes(leanFivoArtifact(t.compiled)), device(o)) })
     : null;
   const nSteps = r.lengths.reduce((a, b) => a + b, 0);
   const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;

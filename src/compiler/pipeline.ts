@@ -16,7 +16,7 @@ import { lower, type LoweredGraph } from './lower/lower.js';
 import type { StepProgram } from './program.js';
 import { emitModel } from './onnx/emit.js';
 import { encodeModel, type ModelProto } from './onnx/proto.js';
-import { optimize as optimizeGraph, type NamedPass } from './passes/index.js';
+import { defaultPasses, optimize as optimizeGraph, type NamedPass } from './passes/index.js';
 export { optimize } from './passes/index.js';
 import { schedule } from './schedule.js';
 import { withDefaultGuide } from '../inference/guides.js';
@@ -188,6 +188,27 @@ export function filterArtifact(c: Compiled): Artifact {
   const onnx = emitModel(ir, { opset: c.manifest.opset, graphName: `${c.model.name}_sample_filtered`, producerName: 'seqppl', metadata: { 'seqppl.model': c.model.name, 'seqppl.graph': 'sample_filtered' } });
   return { ir, onnx, inputs: g.inputs };
 }
+
+/**
+ * The FIVO evaluation graph with every scan's work left in its loop (no scan splitting): its
+ * memory grows with T only through the per-step terms, not through the [T, K·B, ...] values that
+ * batched hoisting materializes (a NADE emission's [T, 88, K·B, hidden] activations, for one).
+ * Evaluation switches to it for a sequence whose K particles, which resample together and so
+ * cannot be split across runs, would not fit the memory budget in the full graph. Same inputs,
+ * same outputs, same function; slower per step. Built on demand and cached per compiled model.
+ */
+export function leanFivoArtifact(c: Compiled): Artifact {
+  const cached = leanFivo.get(c);
+  if (cached) return cached;
+  const g = lower(new FivoHandler(c.program, c.manifest.exact ? 1 : 'K', 'evaluate', c.manifest.resampleThreshold), c.manifest.dtype);
+  const ir = optimizeGraph(g.graph, { passes: defaultPasses.filter((p) => p.name !== 'scan-split') });
+  checkInputs(ir, g.inputs);
+  const onnx = emitModel(ir, { opset: c.manifest.opset, graphName: `${c.model.name}_evaluate_fivo_lean`, producerName: 'seqppl', metadata: { 'seqppl.model': c.model.name, 'seqppl.graph': 'evaluate_fivo' } });
+  const art = { ir, onnx, inputs: g.inputs };
+  leanFivo.set(c, art);
+  return art;
+}
+const leanFivo = new WeakMap<Compiled, Artifact>();
 
 /** A model that is valid but cannot be compiled yet (usage-level problem, exit 1). */
 export class CompileError extends Error {}

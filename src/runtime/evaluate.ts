@@ -17,7 +17,7 @@ import type * as ort from 'onnxruntime-node';
 import { dimAdd, dimMul, dimProduct, evalDim, type Dim } from '../compiler/ir/dim.js';
 import type { Graph } from '../compiler/ir/graph.js';
 import { Op } from '../compiler/ir/ops.js';
-import type { Compiled } from '../compiler/pipeline.js';
+import { leanFivoArtifact, type Compiled } from '../compiler/pipeline.js';
 import { makeBatch, type NormStats, type Sequence, type VarSpec } from './data/index.js';
 import type { ParamStore } from './params.js';
 import { Rng } from './rng.js';
@@ -165,25 +165,32 @@ export interface FivoResult {
 /**
  * The FIVO bound of normalized sequences with K particles (evaluate_fivo.onnx). Its particles
  * are resampled together, so only the sequences of a group are split across runs to fit the
- * memory budget.
+ * memory budget; a single sequence whose K particles still do not fit runs in the lean graph
+ * (`leanFivoArtifact`: no batched hoisting, memory per step instead of per sequence) when
+ * `opts.lean` opens it.
  */
 export async function evaluateFivo(c: Compiled, session: ort.InferenceSession, seqs: readonly Sequence[], spec: readonly VarSpec[],
-  stats: NormStats, opts: { batch: number; k: number; seed: number; store: ParamStore; budget?: number }): Promise<FivoResult> {
+  stats: NormStats, opts: { batch: number; k: number; seed: number; store: ParamStore; budget?: number; lean?: () => Promise<ort.InferenceSession> }): Promise<FivoResult> {
   const observed = spec.filter((v) => c.manifest.variables.find((x) => x.name === v.name)?.role === 'observe');
   const jac = logJacobian(observed, stats);
   const rng = new Rng(opts.seed);
   const fivo: number[] = [];
   let resampled = 0;
   let steps = 0;
-  const groups: Sequence[][] = [];
+  const budget = opts.budget ?? EVAL_MEMORY_BUDGET;
+  const groups: { seqs: Sequence[]; lean: boolean }[] = [];
   for (let i = 0; i < seqs.length; i += opts.batch) {
     const group = seqs.slice(i, i + opts.batch);
-    const n = evalChunks(c.evaluateFivo.ir, Math.max(...group.map((s) => s.length)), group.length, opts.k, opts.budget).seqs;
-    for (let j = 0; j < group.length; j += n) groups.push(group.slice(j, j + n));
+    const T = Math.max(...group.map((s) => s.length));
+    const lean = opts.lean !== undefined && graphBytes(c.evaluateFivo.ir, T, 1, opts.k) > budget;
+    const n = evalChunks(lean ? leanFivoArtifact(c).ir : c.evaluateFivo.ir, T, group.length, opts.k, budget).seqs;
+    for (let j = 0; j < group.length; j += n) groups.push({ seqs: group.slice(j, j + n), lean });
   }
-  for (const group of groups) {
+  let leanSession: ort.InferenceSession | null = null;
+  for (const { seqs: group, lean } of groups) {
+    const s = lean ? (leanSession ??= await opts.lean!()) : session;
     const batch = makeBatch(group, spec, Float32Array);
-    const out = await session.run(graphFeeds(c.manifest.graphs.evaluate_fivo.inputs, {
+    const out = await s.run(graphFeeds(c.manifest.graphs.evaluate_fivo.inputs, {
       store: opts.store, T: batch.steps, B: batch.size, K: opts.k, values: (v) => batch.values.get(v), mask: batch.mask, noise: rng, scalars: {},
     }));
     const f = out['fivo']!.data as Float32Array;

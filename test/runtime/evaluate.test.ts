@@ -4,10 +4,11 @@
  * it), the split respects the budget and is as coarse as it allows, and a group that fits runs
  * as one.
  */
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import * as ort from 'onnxruntime-node';
 import { parseOverrides } from '../../src/compiler/check/dims.js';
-import { compile, onnxBytes } from '../../src/compiler/pipeline.js';
+import { compile, leanFivoArtifact, onnxBytes } from '../../src/compiler/pipeline.js';
 import type { Sequence, VarSpec } from '../../src/runtime/data/index.js';
 import { combineElbo, combineIwae, evalChunks, evaluateFivo, evaluateSplit, graphBytes } from '../../src/runtime/evaluate.js';
 import { ParamStore } from '../../src/runtime/params.js';
@@ -112,5 +113,28 @@ describe('evaluation: runs split to fit the memory budget', function () {
     // One sequence per run: the first run draws the first sequence's noise exactly as a run of it alone does.
     const alone = await evaluateFivo(c, session, [seqs[0]!], spec, stats, { batch: 1, k: K, seed: 2, store });
     expect(split.fivoPerSeq[0]).to.equal(alone.fivoPerSeq[0]);
+  });
+
+  it('fivo: a sequence whose particles do not fit runs in the lean graph, with the same numbers', async () => {
+    const session = await createSession(onnxBytes(c.evaluateFivo));
+    const K = 4;
+    // One sequence per run either way, so both draw the same noise.
+    const plain = await evaluateFivo(c, session, seqs, spec, stats, { batch: 1, k: K, seed: 2, store });
+    let opened = 0;
+    const lean = async () => { opened++; return createSession(onnxBytes(leanFivoArtifact(c))); };
+    // Room for the 6- and 4-step sequences' particles in the full graph, not the 9-step one's.
+    const budget = graphBytes(c.evaluateFivo.ir, 9, 1, K) - 1;
+    const tight = await evaluateFivo(c, session, seqs, spec, stats, { batch: 1, k: K, seed: 2, store, budget, lean });
+    expect(opened, 'the lean graph is opened once, for the sequence that needs it').to.equal(1);
+    tight.fivoPerSeq.forEach((v, b) => expect(v, `sequence ${b}`).to.be.closeTo(plain.fivoPerSeq[b]!, 1e-3));
+    expect(graphBytes(leanFivoArtifact(c).ir, 9, 1, K)).to.be.at.most(budget);
+  });
+
+  it('fivo: the lean graph of a NADE model holds per-step values only (T = 1929, K = 100 in under 1 GB)', () => {
+    const file = 'examples/srnn_nade_polyphonic.seq';
+    const nade = compile(file, readFileSync(file, 'utf8'), { dtype: 'float32', overrides: parseOverrides([]) }).compiled!;
+    // The full graph materializes [T, 88, K·B, 64] NADE activations before its loop.
+    expect(graphBytes(nade.evaluateFivo.ir, 1929, 1, 100)).to.be.greaterThan(4 * 1024 ** 3);
+    expect(graphBytes(leanFivoArtifact(nade).ir, 1929, 1, 100)).to.be.lessThan(1024 ** 3);
   });
 });

@@ -48,18 +48,24 @@ export function lower(h: InferenceHandler, dtype: DType): LoweredGraph {
     K === 1 ? v : b.reshape(b.expand(b.reshape(v, ['T', 1, 'B', ...tail]), ['T', K, 'B', ...tail]), ['T', L.rows, ...tail]);
   let mask: Value | null = null;
   let seqMask: Value | null = null;
-  const clean = (v: Value): Value => {
-    if (!mask) return v;
-    const valid = b.greater(b.reshape(mask, ['T', L.rows, ...v.shape.slice(2).map(() => 1)]), b.constant(0, [], dtype));
+  /** Zeros where `m` ([T, rows]) marks padding. */
+  const cleanWith = (m: Value | null, rows: DimLike) => (v: Value): Value => {
+    if (!m) return v;
+    const valid = b.greater(b.reshape(m, ['T', rows, ...v.shape.slice(2).map(() => 1)]), b.constant(0, [], dtype));
     return b.where(valid, v, b.constant(0, [], dtype));
   };
+  const clean = (v: Value): Value => cleanWith(mask, L.rows)(v);
+  // With K particles, the phases that read only data (a forward RNN over x, a smoothing guide's
+  // backward RNN) are the same for every particle: they run once per sequence, on B rows, and
+  // their states are tiled to the K·B particle rows where the stochastic phase reads them.
+  const once = inference && K !== 1 && p.inference.phases.some((x) => !x.stochastic);
   const data = inference ? p.data : p.controls;
-  const dataIn = data.map((v) => [v.name, tile(L.input(`data.${v.name}`, ['T', 'B', v.width], 'data'), [v.width])] as const);
+  const dataIn = data.map((v) => { const x = L.input(`data.${v.name}`, ['T', 'B', v.width], 'data'); return [v.name, once ? x : tile(x, [v.width])] as const; });
   if (inference) {
     seqMask = L.input('mask', ['T', 'B'], 'mask');
     mask = tile(seqMask, []);
   }
-  for (const [n, v] of dataIn) L.seqs.set(n, clean(v));
+  for (const [n, v] of dataIn) L.seqs.set(n, once ? cleanWith(seqMask, 'B')(v) : clean(v));
   const declared = new Map<string, Value>();
   h.prepare({ input: (name, shape, role) => { const v = L.input(name, shape, role); declared.set(name, v); return v; } });
   const stepIn = new Map<string, Value>();
@@ -74,7 +80,7 @@ export function lower(h: InferenceHandler, dtype: DType): LoweredGraph {
       const u = L.input(d.input, ['T', 'B', d.width], 'noise', 'uniform');
       const keep = b.where(b.greaterOrEqual(u, b.constant(d.rate, [], dtype)), b.constant(1 / (1 - d.rate), [], dtype), b.constant(0, [], dtype));
       const masks = L.drops.get(d.call) ?? [];
-      masks.push(tile(keep, [d.width]));
+      masks.push(once ? keep : tile(keep, [d.width]));
       L.drops.set(d.call, masks);
     }
   }
@@ -85,10 +91,19 @@ export function lower(h: InferenceHandler, dtype: DType): LoweredGraph {
     mask = stepIn.get('prefix_mask')!;
     for (const v of p.data) if (v.role === 'observe') L.seqs.set(v.name, clean(stepIn.get(`prefix.${v.name}`)!));
   }
-  if (mask) L.seqs.set('$mask', mask);
-
   const phases = inference ? p.inference.phases : [...(given ? p.inference.phases.filter((x) => !x.stochastic) : []), p.generation];
-  for (const ph of phases.filter((x) => !x.stochastic)) L.deterministic(ph);
+  if (once) {
+    const particleRows = L.rows;
+    L.rows = 'B';
+    L.seqs.set('$mask', seqMask!);
+    for (const ph of phases.filter((x) => !x.stochastic)) L.deterministic(ph);
+    L.rows = particleRows;
+    for (const [n, v] of L.seqs) L.seqs.set(n, tile(v, v.shape.slice(2)));
+    for (const [k, ms] of L.drops) L.drops.set(k, ms.map((m) => tile(m, m.shape.slice(2))));
+  } else {
+    if (mask) L.seqs.set('$mask', mask);
+    for (const ph of phases.filter((x) => !x.stochastic)) L.deterministic(ph);
+  }
 
   const terms = new Map<string, Value>();
   const addTerm = (name: string, v: Value): void => { const t = terms.get(name); terms.set(name, t ? b.add(t, v) : v); };
@@ -134,7 +149,7 @@ class Lowering {
   /** Training graphs: [T, rows, w] dropout masks of each net call, one per layer, by call key. */
   readonly drops = new Map<string, Value[]>();
 
-  constructor(readonly m: CheckedModel, readonly dtype: DType, readonly rows: DimLike) {
+  constructor(readonly m: CheckedModel, readonly dtype: DType, public rows: DimLike) {
     for (const p of m.params) {
       this.params.set(p.name, this.b.input(p.name, dtype, p.shape));
       this.inputs.push({ name: p.name, shape: p.shape, role: 'param' });
