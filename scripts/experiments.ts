@@ -100,6 +100,12 @@ const tasks: Record<string, Task> = {
       { label: 'SRNN-NADE, lr 2e-3 cosine over 8,300 steps', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '8300'] },
       { label: 'SRNN-NADE, lr 2e-3 cosine over 8,300 steps, random crops', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '8300', '--crop', 'random'] },
       { label: 'SRNN-NADE, lr 2e-3 cosine over 8,300 steps, random crops, seed 2', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '8300', '--crop', 'random', '--seed', '2'] },
+      { label: 'SRNN-NADE, lr 2e-3 cosine over 6,600 steps, random crops of 200 steps, batch 8', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '6600', '--crop', 'random', '--max-len', '200', '--batch', '8'] },
+      { label: 'SRNN-NADE, lr 2e-3 cosine over 8,900 steps, random crops', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '8900', '--crop', 'random'] },
+      { label: 'SRNN-NADE, lr 2e-3 cosine over 8,000 steps, random crops, weight decay 0.05', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '8000', '--crop', 'random', '--weight-decay', '0.05'] },
+      { label: 'SRNN-NADE, lr 2e-3 cosine over 8,000 steps, random crops, weight decay 0.05, seed 2', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '8000', '--crop', 'random', '--weight-decay', '0.05', '--seed', '2'] },
+      { label: 'SRNN-NADE, lr 2e-3 cosine over 8,000 steps, random crops, weight decay 0.05, seed 3', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '8000', '--crop', 'random', '--weight-decay', '0.05', '--seed', '3'] },
+      { label: 'SRNN-NADE, lr 2e-3 cosine over 8,000 steps, random crops, weight decay 0.1', file: 'examples/srnn_nade_polyphonic.seq', extra: ['--lr', '2e-3', '--lr-schedule', 'cosine', '--steps', '8000', '--crop', 'random', '--weight-decay', '0.1'] },
     ],
   },
 };
