@@ -133,7 +133,7 @@ export async function sample(run: Run, opts: SampleOptions = {}): Promise<Sample
   if (opts.particles !== undefined && (!prefix || !Number.isInteger(opts.particles) || opts.particles < 1)) throw new UsageError('sample: `particles` needs `prefix` and a positive integer');
   const filtered = opts.particles !== undefined ? filterArtifact(run.compiled) : null;
   const session = await createSession(onnxBytes(filtered ?? run.compiled.sample), opts);
-  return drawSamples(run, session, { num: opts.num ?? 4, steps: opts.steps ?? (prefix ? 2 * longest : 40), seed: opts.seed ?? 1, ...(prefix ? { prefix } : {}), ...(filtered ? { filter: { particles: opts.particles!, inputs: filtered.inputs } } : {}) });
+  return drawSamples(run, session, { num: opts.num ?? 4, steps: opts.steps ?? (prefix ? 2 * longest : 40), seed: opts.seed ?? 1, ...(prefix ? { prefix } : {}), ...(filtered ? { filter: { particles: opts.particles!, inputs: filtered.inputs, ir: filtered.ir } } : {}) });
 }
 
 /** Writes samples as `seqc sample` does (NPY, JSON and pictures or sound); returns the files. */

@@ -163,7 +163,7 @@ export async function runSample(model: string | undefined, o: UseOptions, term: 
   const particles = o.particles !== undefined ? int(o.particles, '--particles', 1) : undefined;
   const filtered = particles !== undefined ? filterArtifact(t.compiled) : null;
   const session = await openGraph(filtered ? 'sample_filtered' : 'sample', onnxBytes(filtered ?? t.compiled.sample), device(o));
-  const s = await drawSamples(t, session, { num: int(o.num, '--num', 4), steps, seed: int(o.seed, '--seed', 1, 0, MAX_SEED), ...(prefix ? { prefix } : {}), ...(filtered ? { filter: { particles: particles!, inputs: filtered.inputs } } : {}) });
+  const s = await drawSamples(t, session, { num: int(o.num, '--num', 4), steps, seed: int(o.seed, '--seed', 1, 0, MAX_SEED), ...(prefix ? { prefix } : {}), ...(filtered ? { filter: { particles: particles!, inputs: filtered.inputs, ir: filtered.ir } } : {}) });
   const files = writeSamples(t, s, out, t.config?.sampleRate ?? null);
   const how = filtered ? ` continuing the given prefixes (latents filtered with ${particles} particles)` : prefix ? ' continuing the given prefixes' : '';
   term.out(`sampled ${s.num} sequence${s.num === 1 ? '' : 's'} of ${s.steps} steps from ${describeCheckpoint(t)}${how}:\n  ${files.join('\n  ')}`);

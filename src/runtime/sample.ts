@@ -14,11 +14,15 @@ import { RunError, writeFileAtomic } from './run.js';
 import { graphFeeds } from './feeds.js';
 import type { Trained } from './trained.js';
 import type { InputSpec } from '../inference/handler.js';
+import type { Graph } from '../compiler/ir/graph.js';
+import { EVAL_MEMORY_BUDGET, evalChunks } from './evaluate.js';
 
 /** Continue prefixes with a particle filter of `particles` particles: the graph of `filterArtifact` and its input specs. */
 export interface FilterOptions {
   readonly particles: number;
   readonly inputs: readonly InputSpec[];
+  /** The filter graph's IR, to size its runs (without it the sequences run as one). */
+  readonly ir?: Graph;
 }
 
 /** Sampled values per variable, time-major [T, N, w], in data units. */
@@ -28,38 +32,79 @@ export interface Samples {
   readonly values: Map<string, { width: number; data: Float32Array }>;
 }
 
-/** Draws `num` sequences of `steps` steps; `prefix` (normalized) sequences are continued. */
-export async function drawSamples(t: Pick<Trained, 'compiled' | 'spec' | 'store' | 'stats'>, session: ort.InferenceSession, opts: { num: number; steps: number; seed: number; prefix?: readonly Sequence[]; filter?: FilterOptions }): Promise<Samples> {
+/**
+ * Draws `num` sequences of `steps` steps; `prefix` (normalized) sequences are continued. The
+ * sequences run in groups whose footprint (`graphBytes`, as for evaluation) fits `budget`
+ * (default `EVAL_MEMORY_BUDGET`): a long prefix filtered with many particles holds
+ * T × K × N positions, so it is split over its sequences, which are independent; each group
+ * draws its own noise, in order, so a group of one sequence draws what a run of it alone does.
+ */
+export async function drawSamples(t: Pick<Trained, 'compiled' | 'spec' | 'store' | 'stats'>, session: ort.InferenceSession,
+  opts: { num: number; steps: number; seed: number; prefix?: readonly Sequence[]; filter?: FilterOptions; budget?: number }): Promise<Samples> {
   const c = t.compiled;
   const rng = new Rng(opts.seed);
   const inputs = t.spec.filter((v) => c.manifest.variables.find((x) => x.name === v.name)?.role === 'input');
   if (inputs.length && !opts.prefix) throw new RunError(`this model reads control inputs (${inputs.map((v) => v.name).join(', ')}); pass --prefix DATA that contains them`);
   const N = opts.prefix ? opts.prefix.length : opts.num;
-  const prefixBatch = opts.prefix ? makeBatch(opts.prefix, t.spec, Float32Array) : null;
-  const T = Math.max(opts.steps, prefixBatch?.steps ?? 0);
-  if (inputs.length && prefixBatch && (prefixBatch.steps < T || prefixBatch.lengths.some((l) => l < T))) {
+  const longest = opts.prefix ? Math.max(0, ...opts.prefix.map((s) => s.length)) : 0;
+  const T = Math.max(opts.steps, longest);
+  if (inputs.length && opts.prefix && opts.prefix.some((s) => s.length < T)) {
     throw new RunError(`this model reads control inputs (${inputs.map((v) => v.name).join(', ')}) at every step: each --prefix sequence must supply them for all ${T} steps`);
   }
-  const rows = (a: Float32Array | undefined, width: number): Float32Array | undefined => (a ? padTime(a, prefixBatch!.steps, T, N * width) : undefined);
-  const widthOf = (v: string): number => t.spec.find((x) => x.name === v)!.width;
-  // The filtered continuation (`filterArtifact`): its own inputs, and outputs with K·N rows.
   const K = opts.filter?.particles ?? 1;
-  const feeds = graphFeeds(opts.filter?.inputs ?? c.manifest.graphs.sample.inputs, {
-    store: t.store, T, B: N, K, noise: rng, scalars: {},
+  const ir = opts.filter ? opts.filter.ir : c.sample.ir;
+  const per = ir ? evalChunks(ir, T, N, K, opts.budget ?? EVAL_MEMORY_BUDGET).seqs : N;
+  const parts: Map<string, { width: number; data: Float32Array }>[] = [];
+  const sizes: number[] = [];
+  for (let i = 0; i < N; i += per) {
+    const n = Math.min(per, N - i);
+    parts.push(await drawGroup(t, session, rng, T, n, opts.prefix?.slice(i, i + n), opts.filter));
+    sizes.push(n);
+  }
+  return { steps: T, num: N, values: parts.length === 1 ? parts[0]! : joinGroups(parts, sizes, T, N) };
+}
+
+/** One run of the sample (or filter) graph over `n` sequences (or the `prefix` group) of T steps. */
+async function drawGroup(t: Pick<Trained, 'compiled' | 'spec' | 'store' | 'stats'>, session: ort.InferenceSession, rng: Rng, T: number, n: number,
+  prefix: readonly Sequence[] | undefined, filter: FilterOptions | undefined): Promise<Map<string, { width: number; data: Float32Array }>> {
+  const c = t.compiled;
+  const prefixBatch = prefix ? makeBatch(prefix, t.spec, Float32Array) : null;
+  const rows = (a: Float32Array | undefined, width: number): Float32Array | undefined => (a ? padTime(a, prefixBatch!.steps, T, n * width) : undefined);
+  const widthOf = (v: string): number => t.spec.find((x) => x.name === v)!.width;
+  // The filtered continuation (`filterArtifact`): its own inputs, and outputs with K·n rows.
+  const K = filter?.particles ?? 1;
+  const feeds = graphFeeds(filter?.inputs ?? c.manifest.graphs.sample.inputs, {
+    store: t.store, T, B: n, K, noise: rng, scalars: {},
     values: (v) => rows(prefixBatch?.values.get(v), widthOf(v)),
-    ...(prefixBatch ? { mask: padTime(prefixBatch.mask, prefixBatch.steps, T, N) } : {}),
+    ...(prefixBatch ? { mask: padTime(prefixBatch.mask, prefixBatch.steps, T, n) } : {}),
   });
   const out = await session.run(feeds);
   // One particle per sequence, drawn with probability ∝ its final weight.
-  const chosen = opts.filter ? pickParticles(out['logw']!.data as Float32Array, K, N, rng) : null;
+  const chosen = filter ? pickParticles(out['logw']!.data as Float32Array, K, n, rng) : null;
   const values = new Map<string, { width: number; data: Float32Array }>();
   for (const v of c.manifest.variables) {
     const o = out[`sample.${v.name}`];
     if (!o) continue;
-    const data = chosen ? selectRows(o.data as Float32Array, T, K, N, v.width, chosen) : Float32Array.from(o.data as Float32Array);
+    const data = chosen ? selectRows(o.data as Float32Array, T, K, n, v.width, chosen) : Float32Array.from(o.data as Float32Array);
     values.set(v.name, { width: v.width, data: v.role === 'observe' && v.elem === 'real' ? denormalize(v.name, data, t.stats) : data });
   }
-  return { steps: T, num: N, values };
+  return values;
+}
+
+/** Groups of [T, n_g, w] values side by side as [T, N, w], in group order. */
+function joinGroups(parts: readonly Map<string, { width: number; data: Float32Array }>[], sizes: readonly number[], T: number, N: number): Map<string, { width: number; data: Float32Array }> {
+  const out = new Map<string, { width: number; data: Float32Array }>();
+  for (const [name, { width: w }] of parts[0]!) {
+    const data = new Float32Array(T * N * w);
+    let first = 0;
+    parts.forEach((p, g) => {
+      const n = sizes[g]!, src = p.get(name)!.data;
+      for (let t = 0; t < T; t++) data.set(src.subarray(t * n * w, (t + 1) * n * w), (t * N + first) * w);
+      first += n;
+    });
+    out.set(name, { width: w, data });
+  }
+  return out;
 }
 
 /** For each of N sequences, a particle k drawn with probability ∝ exp(logw[k·N + n]). */
