@@ -12,19 +12,9 @@ import { ParamStore } from '../../src/runtime/params.js';
 import { Rng } from '../../src/runtime/rng.js';
 import { drawSamples } from '../../src/runtime/sample.js';
 import { createSession } from '../../src/runtime/session.js';
+import { tinySource } from '../helpers/tiny-model.js';
 
-const source = `
-model tiny(x_dim = 2, z_dim = 2) {
-  observe x[t] : real[x_dim]
-  latent  z[t] : real[z_dim]
-  net A = linear(z_dim -> z_dim)
-  net C = linear(z_dim -> x_dim)
-  net E = linear(x_dim + z_dim -> z_dim)
-  prior    z[t] ~ Normal(A(z[t-1]), 0.5)
-  emission x[t] ~ Normal(C(z[t]), 0.7)
-  guide    z[t] ~ Normal(E(x[t], z[t-1]), 0.6)
-}
-`;
+const source = tinySource;
 
 describe('sampling: runs split over sequences to fit the memory budget', function () {
   this.timeout(120_000);
