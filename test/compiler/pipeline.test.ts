@@ -6,7 +6,6 @@
 import { expect } from 'chai';
 import * as ort from 'onnxruntime-node';
 import { parseOverrides } from '../../src/compiler/check/dims.js';
-import { grad } from '../../src/compiler/autodiff/backward.js';
 import { lower } from '../../src/compiler/lower/lower.js';
 import { ImportanceHandler } from '../../src/inference/importance.js';
 import { evaluate, tensor, type Tensor } from '../../src/compiler/ir/index.js';
@@ -19,6 +18,7 @@ import { assertAllClose } from '../helpers/allclose.js';
 import { examples, smallSizes as small } from '../helpers/examples.js';
 import { expectGolden } from '../helpers/golden.js';
 import { assertValidOnnx, requireOnnxChecker } from '../helpers/onnxcheck.js';
+import { lossGradientCheck } from '../helpers/loss-gradcheck.js';
 import { Rng } from '../helpers/random.js';
 
 
@@ -96,19 +96,8 @@ describe('pipeline: every example, end to end', function () {
         const obj = objectiveOf(c);
         const feeds = feedsFor(c, lower(new ImportanceHandler(c.program, 1, 'train'), 'float64').inputs, rng);
         const params = c.model.params.map((p) => p.name);
-        const g = grad(obj, { of: 'loss', wrt: params });
-        const grads = evaluate(g, feeds);
-        const dir = Object.fromEntries(params.map((p) => [p, rng.normals(feeds[p]!.data.length)]));
-        const lossAt = (h: number): number => {
-          const f = { ...feeds };
-          for (const p of params) f[p] = tensor([...feeds[p]!.shape], feeds[p]!.data.map((x, i) => x + h * dir[p]![i]!));
-          return evaluate(obj, f)['loss']!.data[0]!;
-        };
-        let ad = 0;
-        for (const p of params) grads[`grad_${p}`]!.data.forEach((x, i) => { ad += x * dir[p]![i]!; });
         // ReLU kinks can sit inside a finite-difference interval: a correct gradient agrees at some step size.
-        const fds = [1e-5, 1e-6, 1e-7].map((h) => (lossAt(h) - lossAt(-h)) / (2 * h));
-        const err = Math.min(...fds.map((fd) => Math.abs(fd - ad) / (1 + Math.abs(fd))));
+        const { ad, fds, err } = lossGradientCheck(obj, feeds, params, rng, [1e-5, 1e-6, 1e-7]);
         expect(err, `<grad, v> = ${ad}, central differences = ${fds.join(', ')}`).to.be.lessThan(1e-6);
       });
 
@@ -201,17 +190,8 @@ describe('pipeline: the importance-weighted training bound', function () {
       const params = one.model.params.map((p) => p.name);
       const gf: Record<string, Tensor> = {};
       for (const p of g.inputs) gf[p.name] = trainFeeds[p.name]!;
-      const grads = evaluate(grad(g, { of: 'loss', wrt: params }), gf);
-      const dir = Object.fromEntries(params.map((p) => [p, rng.normals(gf[p]!.data.length)]));
-      const lossAt = (h: number): number => {
-        const f = { ...gf };
-        for (const p of params) f[p] = tensor([...gf[p]!.shape], gf[p]!.data.map((x, i) => x + h * dir[p]![i]!));
-        return evaluate(g, f)['loss']!.data[0]!;
-      };
-      let ad = 0;
-      for (const p of params) grads[`grad_${p}`]!.data.forEach((x, i) => { ad += x * dir[p]![i]!; });
-      const fds = [1e-5, 1e-6, 1e-7].map((h) => (lossAt(h) - lossAt(-h)) / (2 * h));
-      expect(Math.min(...fds.map((fd) => Math.abs(fd - ad) / (1 + Math.abs(fd)))), `<grad, v> = ${ad}, central differences = ${fds.join(', ')}`).to.be.lessThan(1e-6);
+      const { ad, fds, err } = lossGradientCheck(g, gf, params, rng, [1e-5, 1e-6, 1e-7]);
+      expect(err, `<grad, v> = ${ad}, central differences = ${fds.join(', ')}`).to.be.lessThan(1e-6);
     });
   }
 });

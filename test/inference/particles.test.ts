@@ -9,12 +9,11 @@ import * as ort from 'onnxruntime-node';
 import { parseOverrides } from '../../src/compiler/check/dims.js';
 import { dimToString } from '../../src/compiler/ir/dim.js';
 import { Op } from '../../src/compiler/ir/ops.js';
-import { grad } from '../../src/compiler/autodiff/backward.js';
-import { evaluate, tensor } from '../../src/compiler/ir/index.js';
 import { lower } from '../../src/compiler/lower/lower.js';
 import { compile, onnxBytes, optimize } from '../../src/compiler/pipeline.js';
 import { ImportanceHandler } from '../../src/inference/importance.js';
 import { feedsFor } from '../helpers/feeds.js';
+import { lossGradientCheck } from '../helpers/loss-gradcheck.js';
 import { Rng } from '../helpers/random.js';
 
 const source = `
@@ -83,17 +82,7 @@ describe('inference: data-only phases run once per sequence under K particles', 
     expect(low.inputs.some((i) => i.role === 'noise' && i.law === 'uniform'), 'the training graph draws dropout masks').to.equal(true);
     const feeds = feedsFor(c, low.inputs, r, T, lengths);
     const params = c.model.params.map((p) => p.name);
-    const grads = evaluate(grad(obj, { of: 'loss', wrt: params }), feeds);
-    const dir = Object.fromEntries(params.map((p) => [p, r.normals(feeds[p]!.data.length)]));
-    const lossAt = (h: number): number => {
-      const f = { ...feeds };
-      for (const p of params) f[p] = tensor([...feeds[p]!.shape], feeds[p]!.data.map((x, i) => x + h * dir[p]![i]!));
-      return evaluate(obj, f)['loss']!.data[0]!;
-    };
-    let ad = 0;
-    for (const p of params) grads[`grad_${p}`]!.data.forEach((x, i) => { ad += x * dir[p]![i]!; });
-    const fds = [1e-5, 1e-6].map((h) => (lossAt(h) - lossAt(-h)) / (2 * h));
-    const err = Math.min(...fds.map((fd) => Math.abs(fd - ad) / (1 + Math.abs(fd))));
+    const { ad, fds, err } = lossGradientCheck(obj, feeds, params, r, [1e-5, 1e-6]);
     expect(err, `<grad, v> = ${ad}, central differences = ${fds.join(', ')}`).to.be.lessThan(1e-6);
     expect(Math.abs(ad), 'a gradient that is not trivially zero').to.be.greaterThan(1e-3);
   });
