@@ -1,6 +1,6 @@
 /** @file One vector-Jacobian product rule per op, in a single total table. */
 import type { GraphBuilder } from '../ir/builder.js';
-import { dimAdd, dimEq, dimSub, type Dim } from '../ir/dim.js';
+import { dimAdd, dimEq, dimSub, nominalSize, type Dim } from '../ir/dim.js';
 import type { Value } from '../ir/graph.js';
 import { Op } from '../ir/ops.js';
 import { normAxis, sliceBounds } from '../ir/shape.js';
@@ -132,11 +132,6 @@ export const vjpRules: { readonly [K in Op]: VjpRule<K> } = {
   // reverse-direction scan over saved residuals (see scan.ts)
   [Op.Scan]: (ctx, node, cts, wants) => scanVjp(ctx, node, cts, wants),
 };
-
-/** A size with every symbol (T, B, K, …) taken as 64: only to compare two costs at compile time. */
-function nominalSize(shape: readonly Dim[]): number {
-  return shape.reduce<number>((p, d) => p * (typeof d === 'number' ? d : [...d.terms].reduce((s, [k, c]) => s + c * 64 ** k.split('*').filter((t) => t !== '').length, 0)), 1);
-}
 
 /**
  * Pᵀ Q (`which` = 'first') or P Qᵀ ('second') as one MatMul. Transposes are full passes over

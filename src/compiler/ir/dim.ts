@@ -62,6 +62,11 @@ export function dimProduct(ds: readonly Dim[]): Dim {
   return ds.reduce<Dim>((p, d) => dimMul(p, d), 1);
 }
 
+/** A size with every symbol (T, B, K, …) taken as 64: only to compare two costs at compile time. */
+export function nominalSize(shape: readonly Dim[]): number {
+  return shape.reduce<number>((p, d) => p * (typeof d === 'number' ? d : [...d.terms].reduce((s, [k, c]) => s + c * 64 ** k.split('*').filter((t) => t !== '').length, 0)), 1);
+}
+
 /** Structural equality of two dims. */
 export function dimEq(a: Dim, b: Dim): boolean {
   return dimToString(a) === dimToString(b);

@@ -6,6 +6,7 @@ import type { Graph } from '../ir/graph.js';
 import { assertValid } from '../ir/verify.js';
 import { cse } from './cse.js';
 import { dce } from './dce.js';
+import { elementwise } from './elementwise.js';
 import { fold } from './fold.js';
 import { gemmFuse } from './gemm-fuse.js';
 import type { Pass } from './rewrite.js';
@@ -32,6 +33,7 @@ export const defaultPasses: readonly NamedPass[] = [
   { name: 'fold', run: fold },
   { name: 'cse', run: cse },
   { name: 'simplify', run: simplify },
+  { name: 'elementwise', run: elementwise },
   { name: 'scan-split', run: scanSplit },
   { name: 'gemm-fuse', run: gemmFuse },
   { name: 'scan-dce', run: scanDce },
