@@ -40,9 +40,9 @@ export class Worker {
     });
   }
 
-  /** Starts `cmd args` and waits for its `ready` answer. */
-  static async start(label: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ worker: Worker; ready: Record<string, unknown> }> {
-    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: 'pipe' });
+  /** Starts `cmd args` in `cwd` and waits for its `ready` answer. */
+  static async start(label: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = root): Promise<{ worker: Worker; ready: Record<string, unknown> }> {
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: 'pipe' });
     const w = new Worker(child, label);
     const first = await w.next();
     if (!('ready' in first)) throw new Error(`${label}: ${String(first['error'] ?? JSON.stringify(first))}`);
@@ -101,9 +101,9 @@ export function torchMissing(): string | null {
   return r.status === 0 ? null : `${PYTHON} cannot import torch (${(r.stderr || '').trim().split('\n').pop()})`;
 }
 
-/** Starts our worker for one model setup. */
-export function startOurs(cfg: object, threads: number): ReturnType<typeof Worker.start> {
-  return Worker.start('seqppl', process.execPath, ['--import', 'tsx', join(root, 'bench', 'ours.ts'), JSON.stringify(cfg)], workerEnv(threads));
+/** Starts our worker for one model setup, from this checkout or from another one (`checkout`, for A/B of two versions). */
+export function startOurs(cfg: object, threads: number, checkout = root): ReturnType<typeof Worker.start> {
+  return Worker.start('seqppl', process.execPath, ['--import', 'tsx', join(checkout, 'bench', 'ours.ts'), JSON.stringify(cfg)], workerEnv(threads), checkout);
 }
 
 /** Starts the PyTorch worker for one model. */
