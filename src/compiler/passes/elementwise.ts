@@ -19,7 +19,6 @@
  *
  * Regrouping changes float rounding in the last place, as any re-association does.
  */
-import type { GraphBuilder } from '../ir/builder.js';
 import { nominalSize, shapeEq, type Shape } from '../ir/dim.js';
 import type { Graph, Node, Value } from '../ir/graph.js';
 import { Op, type ScanAttrs } from '../ir/ops.js';
@@ -84,49 +83,37 @@ function withoutExpands(g: Graph, asBody: boolean): Graph | null {
     const p = producer.get(id);
     return p?.op === Op.Neg && uses[id] === 1 ? p.inputs[0]! : null;
   };
-  // a dry run on the types first: most rounds find nothing, and a rebuild is a full copy
-  const applies = g.nodes.some((n) => {
-    if (!broadcasting.has(n.op)) return false;
-    if ((n.op === Op.Add || n.op === Op.Sub) && (negOf(n.inputs[1]!) !== null || (n.op === Op.Add && negOf(n.inputs[0]!) !== null))) return true;
-    const shape = g.values[n.outputs[0]!]!.shape;
-    return n.inputs.some((id, k) => {
+  // per operand, the source of an Expand that broadcasting makes unnecessary (operands in order,
+  // each decided with the ones before it already replaced; the Where condition included)
+  const unexpanded = (n: Node): (number | null)[] => {
+    const shapes = n.inputs.map((id) => g.values[id]!.shape);
+    return n.inputs.map((id, k) => {
       const p = producer.get(id);
-      if (p?.op !== Op.Expand) return false;
-      const s = broadcastAll(n.inputs.map((j, i) => g.values[i === k ? p.inputs[0]! : j]!.shape));
-      return s !== null && shapeEq(s, shape);
+      if (p?.op !== Op.Expand) return null;
+      const s = broadcastAll(shapes.map((sh, j) => (j === k ? g.values[p.inputs[0]!]!.shape : sh)));
+      if (s === null || !shapeEq(s, g.values[n.outputs[0]!]!.shape)) return null;
+      shapes[k] = g.values[p.inputs[0]!]!.shape;
+      return p.inputs[0]!;
     });
-  });
-  if (!applies) return null;
-  let changed = false;
-  const out = rebuild(g, (b, n, ins, _i, get) => {
+  };
+  const negated = (n: Node): boolean => (n.op === Op.Add || n.op === Op.Sub) && (negOf(n.inputs[1]!) !== null || (n.op === Op.Add && negOf(n.inputs[0]!) !== null));
+  // a dry run first: most rounds find nothing, and a rebuild is a full copy
+  if (!g.nodes.some((n) => broadcasting.has(n.op) && (negated(n) || unexpanded(n).some((v) => v !== null)))) return null;
+  return rebuild(g, (b, n, ins, _i, get) => {
     if (!broadcasting.has(n.op)) return undefined;
-    const shape = g.values[n.outputs[0]!]!.shape;
-    // Expand into broadcast, one operand at a time (the Where condition included)
-    const args = [...ins];
-    n.inputs.forEach((id, k) => {
-      const p = producer.get(id);
-      if (p?.op !== Op.Expand) return;
-      const v = get(p.inputs[0]!);
-      const shapes = args.map((a, j) => (j === k ? v.shape : a.shape));
-      const s = broadcastAll(shapes);
-      if (s !== null && shapeEq(s, shape)) { args[k] = v; changed = true; }
-    });
+    const args = unexpanded(n).map((src, k) => (src === null ? ins[k]! : get(src)));
     if (n.op === Op.Add || n.op === Op.Sub) {
       const [x, y] = n.inputs as [number, number];
       const ny = negOf(y), nx = negOf(x);
-      if (ny !== null) {
-        changed = true;
-        return [n.op === Op.Add ? b.sub(args[0]!, get(ny)) : b.add(args[0]!, get(ny))];
-      }
-      if (nx !== null && n.op === Op.Add) {
-        changed = true;
-        return [b.sub(args[1]!, get(nx))];
-      }
+      if (ny !== null) return [n.op === Op.Add ? b.sub(args[0]!, get(ny)) : b.add(args[0]!, get(ny))];
+      if (nx !== null && n.op === Op.Add) return [b.sub(args[1]!, get(nx))];
     }
     return args.every((a, k) => a === ins[k]) ? undefined : b.emit(n.op, args, n.attrs as never);
   }, asBody);
-  return changed ? out : null;
 }
+
+/** A grouping of a product's leaves: a leaf (its index) or the product of two groupings. */
+type Grouping = number | readonly [Grouping, Grouping];
 
 /** One factor of a product, or a partial product of the new grouping. */
 interface Factor {
@@ -134,7 +121,7 @@ interface Factor {
   readonly where: Placement;
   /** Position among the leaves of the original product (ties broken by it, so the result is deterministic). */
   readonly order: number;
-  readonly build: (b: GraphBuilder) => Value;
+  readonly tree: Grouping;
 }
 
 const rank: Record<Placement, number> = { inv: 0, pre: 1, loop: 2 };
@@ -156,7 +143,7 @@ function regroupProducts(g: Graph, where: Placement[] | null, asBody: boolean): 
   const interior = new Set<number>();
   g.nodes.forEach((n) => { if (n.op === Op.Mul) n.inputs.forEach((i) => { if (inner(i)) interior.add(i); }); });
 
-  const plans = new Map<Node, { leaves: number[] }>();
+  const plans = new Map<Node, { leaves: number[]; tree: Grouping }>();
   for (const n of g.nodes) {
     if (n.op !== Op.Mul || interior.has(n.outputs[0]!)) continue;
     // the product's leaves, left to right (an explicit stack: generated chains can be very deep)
@@ -170,24 +157,24 @@ function regroupProducts(g: Graph, where: Placement[] | null, asBody: boolean): 
       stack.push(...[...producer.get(id)!.inputs].reverse());
     }
     if (leaves.length < 3 || leaves.length > MAX_FACTORS) continue;
-    const { cost } = group(leaves.map((id, order) => ({ shape: g.values[id]!.shape, where: place(id), order, build: () => { throw new Error('unused'); } })), where !== null);
-    if (cost < oldCost) plans.set(n, { leaves });
+    const { tree, cost } = group(leaves.map((id, order) => ({ shape: g.values[id]!.shape, where: place(id), order, tree: order })), where !== null);
+    if (cost < oldCost) plans.set(n, { leaves, tree });
   }
   if (plans.size === 0) return null;
   return rebuild(g, (b, n, _ins, _i, get) => {
     const plan = plans.get(n);
     if (plan === undefined) return undefined;
-    const factors = plan.leaves.map((id, order): Factor => ({ shape: g.values[id]!.shape, where: place(id), order, build: () => get(id) }));
-    return [group(factors, where !== null).factor.build(b)];
+    const emit = (t: Grouping): Value => (typeof t === 'number' ? get(plan.leaves[t]!) : b.mul(emit(t[0]), emit(t[1])));
+    return [emit(plan.tree)];
   }, asBody);
 }
 
 /**
  * Greedy grouping: repeatedly multiply the pair that is cheapest to multiply now: in a body a
  * pair computable outside the loop first, then the pair with the smallest result (ties: the
- * earliest leaves). Returns the product and its cost.
+ * earliest leaves). Returns the grouping and its cost.
  */
-function group(leaves: readonly Factor[], inBody: boolean): { factor: Factor; cost: number } {
+function group(leaves: readonly Factor[], inBody: boolean): { tree: Grouping; cost: number } {
   const items = [...leaves];
   let cost = 0;
   while (items.length > 1) {
@@ -204,14 +191,11 @@ function group(leaves: readonly Factor[], inBody: boolean): { factor: Factor; co
     const a = items[best!.i]!, c = items[best!.j]!;
     const w = joined(a.where, c.where);
     cost += mulCost(best!.shape, w, inBody);
-    const merged: Factor = {
-      shape: best!.shape, where: w, order: Math.min(a.order, c.order),
-      build: (b) => b.mul(a.build(b), c.build(b)),
-    };
+    const merged: Factor = { shape: best!.shape, where: w, order: Math.min(a.order, c.order), tree: [a.tree, c.tree] };
     items.splice(best!.j, 1);
     items.splice(best!.i, 1, merged);
   }
-  return { factor: items[0]!, cost };
+  return { tree: items[0]!.tree, cost };
 }
 
 function less(a: readonly number[], b: readonly number[]): boolean {
